@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import pyarrow as pa
 
@@ -98,7 +98,9 @@ _TYPES: Final[tuple[SsisType, ...]] = (
     SsisType("DT_CY", 6, "cy", _fixed(pa.decimal128(19, 4)), kind="numeric"),
     SsisType("DT_DATE", 7, "date", _ts, kind="date"),
     SsisType("DT_BOOL", 11, "bool", _fixed(pa.bool_()), kind="bool"),
-    SsisType("DT_DECIMAL", 14, "decimal", lambda s: pa.decimal128(29, s.scale), ("scale",), "numeric"),
+    SsisType(
+        "DT_DECIMAL", 14, "decimal", lambda s: pa.decimal128(29, s.scale), ("scale",), "numeric"
+    ),
     SsisType("DT_I1", 16, "i1", _fixed(pa.int8()), kind="numeric"),
     SsisType("DT_UI1", 17, "ui1", _fixed(pa.uint8()), kind="numeric"),
     SsisType("DT_UI2", 18, "ui2", _fixed(pa.uint16()), kind="numeric"),
@@ -111,8 +113,12 @@ _TYPES: Final[tuple[SsisType, ...]] = (
     SsisType("DT_STR", 129, "str", _str, ("length", "codepage"), "string"),
     SsisType("DT_WSTR", 130, "wstr", _str, ("length",), "string"),
     SsisType(
-        "DT_NUMERIC", 131, "numeric",
-        lambda s: pa.decimal128(s.precision or 18, s.scale), ("precision", "scale"), "numeric",
+        "DT_NUMERIC",
+        131,
+        "numeric",
+        lambda s: pa.decimal128(s.precision or 18, s.scale),
+        ("precision", "scale"),
+        "numeric",
     ),
     SsisType("DT_DBDATE", 133, "dbDate", _fixed(pa.date32()), kind="date"),
     SsisType("DT_DBTIME", 134, "dbTime", _fixed(pa.time64("ns")), kind="date"),
@@ -188,7 +194,7 @@ def make_spec(
     return TypeSpec(t.name, length, precision, scale, codepage)
 
 
-def arrow_field(name: str, spec: TypeSpec, *, nullable: bool = True) -> pa.Field:
+def arrow_field(name: str, spec: TypeSpec, *, nullable: bool = True) -> pa.Field[Any]:
     """An Arrow field for a column of SSIS type ``spec``, with the SSIS type in its metadata."""
     meta = {b"ssis.type": spec.name.encode()}
     for p in SSIS_TYPES[spec.name].params:
@@ -196,7 +202,7 @@ def arrow_field(name: str, spec: TypeSpec, *, nullable: bool = True) -> pa.Field
     return pa.field(name, spec.to_arrow(), nullable=nullable, metadata=meta)
 
 
-def spec_from_field(field: pa.Field) -> TypeSpec:
+def spec_from_field(field: pa.Field[Any]) -> TypeSpec:
     """The SSIS type of an Arrow field: from its metadata when present, else from its Arrow type."""
     meta = field.metadata or {}
     if b"ssis.type" in meta:
@@ -243,7 +249,11 @@ def spec_from_arrow(t: pa.DataType) -> TypeSpec:
     if pa.types.is_decimal(t):
         return make_spec("DT_NUMERIC", precision=min(t.precision, 38), scale=t.scale)
     if pa.types.is_timestamp(t):
-        return make_spec("DT_DBTIMESTAMPOFFSET", scale=7) if t.tz else make_spec("DT_DBTIMESTAMP2", scale=7)
+        return (
+            make_spec("DT_DBTIMESTAMPOFFSET", scale=7)
+            if t.tz
+            else make_spec("DT_DBTIMESTAMP2", scale=7)
+        )
     if pa.types.is_time(t):
         return make_spec("DT_DBTIME2", scale=7)
     if pa.types.is_struct(t) and t == _OFFSET:

@@ -252,7 +252,9 @@ class ConnectionManager:
     description: str = ""
     connection_string: str = ""
     properties: FrozenMap = EMPTY  # attributes of the outer element (DelayValidation, ...)
-    object_properties: FrozenMap = EMPTY  # attributes of ObjectData/ConnectionManager (Format, CodePage...)
+    object_properties: FrozenMap = (
+        EMPTY  # attributes of ObjectData/ConnectionManager (Format, CodePage...)
+    )
     flat_file_columns: tuple[FlatFileColumn, ...] = ()
     object_children: tuple[XmlNode, ...] = ()  # other children of ObjectData/ConnectionManager
     payload: XmlNode | None = None  # ObjectData content of non-DTS managers (SMTP, WMI, ...)
@@ -284,7 +286,9 @@ class PrecedenceConstraint:
     to_ref: str
     dtsid: str = ""
     value: int = 0  # DTSExecResult: 0 Success, 1 Failure, 2 Completion
-    eval_op: int = 2  # 1 Expression, 2 Constraint, 3 ExpressionAndConstraint, 4 ExpressionOrConstraint
+    eval_op: int = (
+        2  # 1 Expression, 2 Constraint, 3 ExpressionAndConstraint, 4 ExpressionOrConstraint
+    )
     expression: str = ""
     logical_and: bool = True
     properties: FrozenMap = EMPTY
@@ -338,7 +342,9 @@ class Executable:
     executable_type: str = ""
     dtsid: str = ""
     description: str = ""
-    properties: FrozenMap = EMPTY  # every other attribute / property, verbatim (booleans normalised)
+    properties: FrozenMap = (
+        EMPTY  # every other attribute / property, verbatim (booleans normalised)
+    )
     variables: tuple[Variable, ...] = ()
     property_expressions: tuple[PropertyExpression, ...] = ()
     logging: LoggingOptions | None = None
@@ -624,7 +630,9 @@ class OutputColumn(_HasProperties):
     name: str
     lineage_id: str  # refId form (= own refId in 2012+ packages)
     type: ColumnType = ColumnType()
-    attrs: FrozenMap = EMPTY  # sortKeyPosition, specialFlags, dispositions, externalMetadataColumnId...
+    attrs: FrozenMap = (
+        EMPTY  # sortKeyPosition, specialFlags, dispositions, externalMetadataColumnId...
+    )
     custom_properties: tuple[CustomProperty, ...] = ()
     id: int | None = field(default=None, compare=False)
     numeric_lineage_id: int | None = field(default=None, compare=False)
@@ -652,7 +660,9 @@ class InputColumn(_HasProperties):
     lineage_id: str  # refId of the upstream output column
     cached_name: str = ""
     cached_type: ColumnType = ColumnType()
-    attrs: FrozenMap = EMPTY  # usageType, externalMetadataColumnId, cachedSortKeyPosition, dispositions
+    attrs: FrozenMap = (
+        EMPTY  # usageType, externalMetadataColumnId, cachedSortKeyPosition, dispositions
+    )
     custom_properties: tuple[CustomProperty, ...] = ()
     id: int | None = field(default=None, compare=False)
 
@@ -689,7 +699,9 @@ class Input(_HasProperties):
     name: str
     columns: tuple[InputColumn, ...] = ()
     external_columns: tuple[ExternalColumn, ...] = ()
-    external_attrs: FrozenMap | None = None  # attributes of <externalMetadataColumns>; None = absent
+    external_attrs: FrozenMap | None = (
+        None  # attributes of <externalMetadataColumns>; None = absent
+    )
     attrs: FrozenMap = EMPTY  # hasSideEffects, errorRowDisposition, ...
     custom_properties: tuple[CustomProperty, ...] = ()
     id: int | None = field(default=None, compare=False)
@@ -764,13 +776,13 @@ class Component(_HasProperties):
 
     def output(self, name: str) -> Output:
         for o in self.outputs:
-            if o.name == name or o.ref_id == name:
+            if name in (o.name, o.ref_id):
                 return o
         raise KeyError(f"{self.ref_id} has no output {name!r}")
 
     def input(self, name: str) -> Input:
         for i in self.inputs:
-            if i.name == name or i.ref_id == name:
+            if name in (i.name, i.ref_id):
                 return i
         raise KeyError(f"{self.ref_id} has no input {name!r}")
 
@@ -796,7 +808,7 @@ class Pipeline:
 
     def component(self, name_or_ref: str) -> Component:
         for c in self.components:
-            if c.name == name_or_ref or c.ref_id == name_or_ref:
+            if name_or_ref in (c.name, c.ref_id):
                 return c
         raise KeyError(f"no component {name_or_ref!r}")
 

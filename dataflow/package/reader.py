@@ -69,14 +69,38 @@ SUPPORTED_FORMATS = (2, 3, 6, 8)
 # Properties whose values are booleans: normalised to True/False whatever the format wrote.
 BOOL_PROPS = frozenset(
     {
-        "Disabled", "DelayValidation", "FailPackageOnFailure", "FailParentOnFailure",
-        "DisableEventHandlers", "EnableConfig", "SaveCheckpoints", "SuppressConfigurationWarnings",
-        "ForceExecValue", "EvaluateAsExpression", "ReadOnly", "RaiseChangedEvent", "LogicalAnd",
-        "Required", "Sensitive", "TextQualified", "ColumnNamesInFirstDataRow", "Unicode",
-        "AlwaysCheckForRowDelimiters", "OfflineMode", "RetainSameConnection", "IsStoredProcedure",
-        "BypassPrepare", "InteractiveMode", "UpdateObjects", "SuppressEventHandlers",
-        "ValidateExternalMetadata", "OverwriteDestination", "IsDestinationPathVariable",
-        "IsSourcePathVariable", "FastParse", "UseBinaryFormat",
+        "Disabled",
+        "DelayValidation",
+        "FailPackageOnFailure",
+        "FailParentOnFailure",
+        "DisableEventHandlers",
+        "EnableConfig",
+        "SaveCheckpoints",
+        "SuppressConfigurationWarnings",
+        "ForceExecValue",
+        "EvaluateAsExpression",
+        "ReadOnly",
+        "RaiseChangedEvent",
+        "LogicalAnd",
+        "Required",
+        "Sensitive",
+        "TextQualified",
+        "ColumnNamesInFirstDataRow",
+        "Unicode",
+        "AlwaysCheckForRowDelimiters",
+        "OfflineMode",
+        "RetainSameConnection",
+        "IsStoredProcedure",
+        "BypassPrepare",
+        "InteractiveMode",
+        "UpdateObjects",
+        "SuppressEventHandlers",
+        "ValidateExternalMetadata",
+        "OverwriteDestination",
+        "IsDestinationPathVariable",
+        "IsSourcePathVariable",
+        "FastParse",
+        "UseBinaryFormat",
     }
 )
 
@@ -105,7 +129,7 @@ class _Ctx:
         for k, v in elem.attrib.items():
             k = str(k)
             if k.startswith(D):
-                name = k[len(D):]
+                name = k[len(D) :]
                 out[name] = _norm(name, str(v))
             elif k in ("Encrypted",):
                 continue
@@ -230,13 +254,19 @@ def read_package(root: etree._Element, source: str) -> Package:
 def _read_package(ctx: _Ctx, root: etree._Element) -> Package:
     props = ctx.props(root)
     props.pop("PackageFormatVersion", None)
-    cms = tuple(_read_cm(ctx, e, "Package") for e in _items(root, "ConnectionManager", "ConnectionManagers"))
+    cms = tuple(
+        _read_cm(ctx, e, "Package") for e in _items(root, "ConnectionManager", "ConnectionManagers")
+    )
     for cm in cms:
         if cm.dtsid:
             ctx.cm_by_dtsid[cm.dtsid.upper()] = cm.ref_id
-    params = tuple(_read_parameter(ctx, e) for e in _items(root, "PackageParameter", "PackageParameters"))
+    params = tuple(
+        _read_parameter(ctx, e) for e in _items(root, "PackageParameter", "PackageParameters")
+    )
     configs = tuple(_read_config(ctx, e) for e in _items(root, "Configuration", "Configurations"))
-    providers = tuple(_read_log_provider(ctx, e) for e in _items(root, "LogProvider", "LogProviders"))
+    providers = tuple(
+        _read_log_provider(ctx, e) for e in _items(root, "LogProvider", "LogProviders")
+    )
     base = _read_executable(ctx, root, "Package", "Package")
     enc = list(base.encrypted)
     for cm in cms:
@@ -271,13 +301,18 @@ def _read_package(ctx: _Ctx, root: etree._Element) -> Package:
 
 
 def read_connection_manager(
-    elem: etree._Element, scope: Literal["Package", "Project"] = "Package", fmt: int = 8, source: str = ""
+    elem: etree._Element,
+    scope: Literal["Package", "Project"] = "Package",
+    fmt: int = 8,
+    source: str = "",
 ) -> ConnectionManager:
     """A connection manager element (also the root of a project's .conmgr file)."""
     return _read_cm(_Ctx(fmt, source), elem, scope)
 
 
-def _read_cm(ctx: _Ctx, elem: etree._Element, scope: Literal["Package", "Project"]) -> ConnectionManager:
+def _read_cm(
+    ctx: _Ctx, elem: etree._Element, scope: Literal["Package", "Project"]
+) -> ConnectionManager:
     props = ctx.props(elem)
     name = props.get("ObjectName", "")
     ref = props.get("refId") or f"{scope}.ConnectionManagers[{name}]"
@@ -302,7 +337,9 @@ def _read_cm(ctx: _Ctx, elem: etree._Element, scope: Literal["Package", "Project
                     if c.tag == ENCRYPTED_DATA:
                         encrypted.append(ENCRYPTED_NAME)
                     elif c.tag == f"{D}FlatFileColumns":
-                        ff_cols += [_read_ff_col(ctx, fc) for fc in c if fc.tag == f"{D}FlatFileColumn"]
+                        ff_cols += [
+                            _read_ff_col(ctx, fc) for fc in c if fc.tag == f"{D}FlatFileColumn"
+                        ]
                     elif c.tag == f"{D}FlatFileColumn":
                         ff_cols.append(_read_ff_col(ctx, c))
                     else:
@@ -340,7 +377,9 @@ def _read_parameter(ctx: _Ctx, elem: etree._Element) -> Parameter:
     props = ctx.props(elem)
     value: str | None = props.pop("ParameterValue", None)
     encrypted = any(
-        c.tag == f"{D}Property" and c.get(f"{D}Name") == "ParameterValue" and c.get("Encrypted") == "1"
+        c.tag == f"{D}Property"
+        and c.get(f"{D}Name") == "ParameterValue"
+        and c.get("Encrypted") == "1"
         for c in elem
     )
     return Parameter(
@@ -431,7 +470,7 @@ def _read_logging(ctx: _Ctx, elem: etree._Element) -> LoggingOptions:
     props: dict[str, str] = {}
     for k, v in elem.attrib.items():
         if str(k).startswith(D):
-            props[str(k)[len(D):]] = str(v)
+            props[str(k)[len(D) :]] = str(v)
     children: list[XmlNode] = []
     for c in elem:
         if not isinstance(c.tag, str):
@@ -511,20 +550,25 @@ def _read_executable(
         ref = props.get("refId") or f"{parent_ref}\\{name}"
     else:
         ref = props.get("refId") or ref
-    children = tuple(_read_executable(ctx, c, None, ref) for c in _items(elem, "Executable", "Executables"))
+    children = tuple(
+        _read_executable(ctx, c, None, ref) for c in _items(elem, "Executable", "Executables")
+    )
     by_dtsid = {c.dtsid.upper(): c.ref_id for c in children if c.dtsid}
     constraints = tuple(
         _read_constraint(ctx, c, ref, by_dtsid)
         for c in _items(elem, "PrecedenceConstraint", "PrecedenceConstraints")
     )
     handlers = tuple(
-        _read_executable(ctx, h, None, ref, event_name=ctx.props(h).get("EventName", "") or "OnEvent")
+        _read_executable(
+            ctx, h, None, ref, event_name=ctx.props(h).get("EventName", "") or "OnEvent"
+        )
         for h in _items(elem, "EventHandler", "EventHandlers")
     )
     logging = next((_read_logging(ctx, c) for c in elem if c.tag == f"{D}LoggingOptions"), None)
     enum = next((_read_enumerator(ctx, c) for c in elem if c.tag == f"{D}ForEachEnumerator"), None)
     mappings = tuple(
-        _read_mapping(ctx, c) for c in _items(elem, "ForEachVariableMapping", "ForEachVariableMappings")
+        _read_mapping(ctx, c)
+        for c in _items(elem, "ForEachVariableMapping", "ForEachVariableMappings")
     )
     variables = tuple(_read_variable(ctx, c) for c in _items(elem, "Variable", "Variables"))
     creation = props.get("CreationName", "") or props.get("ExecutableType", "")
@@ -573,8 +617,14 @@ _HASH_ID = re.compile(r"#(\d+)\b")
 # Custom properties holding one lineage id: a bare number in formats 2/3, "#{refId}" in 6/8.
 _ID_PROPS = frozenset(
     {
-        "SourceInputColumnLineageID", "SortColumnId", "AggregationColumnId", "InputColumnID",
-        "OutputColumnLineageID", "FileDataColumnID", "SourceColumn", "DestinationColumn",
+        "SourceInputColumnLineageID",
+        "SortColumnId",
+        "AggregationColumnId",
+        "InputColumnID",
+        "OutputColumnLineageID",
+        "FileDataColumnID",
+        "SourceColumn",
+        "DestinationColumn",
     }
 )
 # Attributes that hold numeric ids in formats 2/3 and refIds in 6/8.
@@ -642,7 +692,9 @@ def _read_pipeline(ctx: _Ctx, elem: etree._Element, task_ref: str) -> Pipeline:
                 iref = i.get("refId") or f"{cref}.Inputs[{i.get('name', '')}]"
                 _register(ids, i, iref)
                 for x in _kids(_child(i, "externalMetadataColumns"), "externalMetadataColumn"):
-                    _register(ids, x, x.get("refId") or f"{iref}.ExternalColumns[{x.get('name', '')}]")
+                    _register(
+                        ids, x, x.get("refId") or f"{iref}.ExternalColumns[{x.get('name', '')}]"
+                    )
             for o in _kids(_child(c, "outputs"), "output"):
                 oref = o.get("refId") or f"{cref}.Outputs[{o.get('name', '')}]"
                 _register(ids, o, oref)
@@ -654,10 +706,13 @@ def _read_pipeline(ctx: _Ctx, elem: etree._Element, task_ref: str) -> Pipeline:
                         ids.by_lineage[lin] = colref
                         ids.name_by_lineage[lin] = str(col.get("name", ""))
                         ids.type_by_lineage[lin] = {
-                            k: str(col.get(k, "0")) for k in ("dataType", "length", "precision", "scale", "codePage")
+                            k: str(col.get(k, "0"))
+                            for k in ("dataType", "length", "precision", "scale", "codePage")
                         }
                 for x in _kids(_child(o, "externalMetadataColumns"), "externalMetadataColumn"):
-                    _register(ids, x, x.get("refId") or f"{oref}.ExternalColumns[{x.get('name', '')}]")
+                    _register(
+                        ids, x, x.get("refId") or f"{oref}.ExternalColumns[{x.get('name', '')}]"
+                    )
     components = tuple(_read_component(ctx, ids, c, task_ref) for c in comps_el)
     paths = tuple(
         DataFlowPath(
@@ -701,7 +756,9 @@ def _custom_props(ctx: _Ctx, ids: _Ids, elem: etree._Element) -> tuple[CustomPro
             elements = tuple(to_node(a) for a in arr if isinstance(a.tag, str))
             attrs["arrayElementCount"] = str(arr.get("arrayElementCount", len(elements)))
             value = ""
-        out.append(CustomProperty(name, value, FrozenMap(attrs), elements, _int_or_none(p.get("id"))))
+        out.append(
+            CustomProperty(name, value, FrozenMap(attrs), elements, _int_or_none(p.get("id")))
+        )
     return tuple(out)
 
 
@@ -725,7 +782,12 @@ def _coltype(elem: etree._Element, prefix: str = "") -> ColumnType:
 
 _TYPE_ATTRS = ("dataType", "length", "precision", "scale", "codePage")
 _CACHED_ATTRS = (
-    "cachedDataType", "cachedLength", "cachedPrecision", "cachedScale", "cachedCodepage", "cachedCodePage",
+    "cachedDataType",
+    "cachedLength",
+    "cachedPrecision",
+    "cachedScale",
+    "cachedCodepage",
+    "cachedCodePage",
     "cachedName",
 )
 
@@ -760,7 +822,9 @@ def _read_component(ctx: _Ctx, ids: _Ids, c: etree._Element, task_ref: str) -> C
                 manager_ref=mref,
                 manager_id=mid,
                 attrs=FrozenMap(
-                    _attrs(k, ("refId", "id", "name", "connectionManagerID", "connectionManagerRefId"))
+                    _attrs(
+                        k, ("refId", "id", "name", "connectionManagerID", "connectionManagerRefId")
+                    )
                 ),
                 id=_int_or_none(k.get("id")),
             )
@@ -780,11 +844,16 @@ def _read_component(ctx: _Ctx, ids: _Ids, c: etree._Element, task_ref: str) -> C
                 t = ids.type_by_lineage.get(lin_num)
                 if t and not ctype.data_type:
                     ctype = ColumnType(
-                        t["dataType"], to_int(t["length"]), to_int(t["precision"]),
-                        to_int(t["scale"]), to_int(t["codePage"]),
+                        t["dataType"],
+                        to_int(t["length"]),
+                        to_int(t["precision"]),
+                        to_int(t["scale"]),
+                        to_int(t["codePage"]),
                     )
             cached_name = cached_name or ""
-            attrs = _fix_ids(ctx, ids, _attrs(col, ("refId", "id", "lineageId", "name", *_CACHED_ATTRS)))
+            attrs = _fix_ids(
+                ctx, ids, _attrs(col, ("refId", "id", "lineageId", "name", *_CACHED_ATTRS))
+            )
             cols.append(
                 InputColumn(
                     ref_id=col.get("refId") or f"{iref}.Columns[{cached_name}]",
@@ -817,7 +886,9 @@ def _read_component(ctx: _Ctx, ids: _Ids, c: etree._Element, task_ref: str) -> C
             colref = col.get("refId") or f"{oref}.Columns[{col.get('name', '')}]"
             lin_raw = str(col.get("lineageId", colref))
             lin_num = _int_or_none(lin_raw)
-            attrs = _fix_ids(ctx, ids, _attrs(col, ("refId", "id", "lineageId", "name", *_TYPE_ATTRS)))
+            attrs = _fix_ids(
+                ctx, ids, _attrs(col, ("refId", "id", "lineageId", "name", *_TYPE_ATTRS))
+            )
             cols_o.append(
                 OutputColumn(
                     ref_id=colref,
@@ -857,7 +928,9 @@ def _read_component(ctx: _Ctx, ids: _Ids, c: etree._Element, task_ref: str) -> C
     )
 
 
-def _ext_cols(ctx: _Ctx, ids: _Ids, ext_el: etree._Element | None, owner: str) -> tuple[ExternalColumn, ...]:
+def _ext_cols(
+    ctx: _Ctx, ids: _Ids, ext_el: etree._Element | None, owner: str
+) -> tuple[ExternalColumn, ...]:
     return tuple(
         ExternalColumn(
             ref_id=x.get("refId") or f"{owner}.ExternalColumns[{x.get('name', '')}]",

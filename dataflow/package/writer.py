@@ -130,7 +130,9 @@ def _logging(parent: etree._Element, lo: LoggingOptions) -> None:
         _node(el, c)
 
 
-def _executable(parent: etree._Element | None, e: Executable, tag: str = "Executable") -> etree._Element:
+def _executable(
+    parent: etree._Element | None, e: Executable, tag: str = "Executable"
+) -> etree._Element:
     attrs = _identity(e.ref_id, e.name, e.dtsid, e.creation_name, e.description)
     if e.executable_type:
         attrs["ExecutableType"] = e.executable_type
@@ -194,7 +196,9 @@ def _executable_body(el: etree._Element, e: Executable) -> etree._Element:
     return el
 
 
-def connection_manager_element(cm: ConnectionManager, parent: etree._Element | None = None) -> etree._Element:
+def connection_manager_element(
+    cm: ConnectionManager, parent: etree._Element | None = None
+) -> etree._Element:
     """A ``DTS:ConnectionManager`` element (inside a package, or the root of a .conmgr file)."""
     attrs = _identity(cm.ref_id, cm.name, cm.dtsid, cm.creation_name, cm.description)
     attrs.update(cm.properties)
@@ -235,7 +239,9 @@ def package_element(pkg: Package) -> etree._Element:
     if pkg.configurations:
         cfgs = _dts(root, "Configurations", {})
         for c in pkg.configurations:
-            a = _identity(None, c.name, c.dtsid, c.properties.get("CreationName", ""), c.description)
+            a = _identity(
+                None, c.name, c.dtsid, c.properties.get("CreationName", ""), c.description
+            )
             a.update(c.properties)
             a["ConfigurationString"] = c.string
             if c.variable:
@@ -255,7 +261,9 @@ def package_element(pkg: Package) -> etree._Element:
     if pkg.parameters:
         pps = _dts(root, "PackageParameters", {})
         for p in pkg.parameters:
-            a = _identity(None, p.name, p.dtsid, p.properties.get("CreationName", ""), p.description)
+            a = _identity(
+                None, p.name, p.dtsid, p.properties.get("CreationName", ""), p.description
+            )
             a.update(p.properties)
             a["DataType"] = str(p.data_type)
             if p.required:
@@ -264,7 +272,9 @@ def package_element(pkg: Package) -> etree._Element:
                 a["Sensitive"] = "True"
             pel = _dts(pps, "PackageParameter", a)
             if p.value is not None:
-                _dts(pel, "Property", {"DataType": str(p.data_type), "Name": "ParameterValue"}).text = p.value
+                _dts(
+                    pel, "Property", {"DataType": str(p.data_type), "Name": "ParameterValue"}
+                ).text = p.value
     return _executable_body(root, pkg)
 
 
@@ -284,7 +294,12 @@ def _type_attrs(t: ColumnType, prefix: str = "") -> dict[str, str]:
     out: dict[str, str] = {}
     if t.data_type or not prefix:
         out[key("dataType")] = t.data_type
-    for name, value in (("length", t.length), ("precision", t.precision), ("scale", t.scale), ("codePage", t.code_page)):
+    for name, value in (
+        ("length", t.length),
+        ("precision", t.precision),
+        ("scale", t.scale),
+        ("codePage", t.code_page),
+    ):
         if value:
             out[key(name)] = str(value)
     return out
@@ -308,7 +323,9 @@ def _properties(parent: etree._Element, props: tuple[CustomProperty, ...]) -> No
             el.text = p.value
 
 
-def _external(parent: etree._Element, attrs: Mapping[str, str] | None, cols: tuple[ExternalColumn, ...]) -> None:
+def _external(
+    parent: etree._Element, attrs: Mapping[str, str] | None, cols: tuple[ExternalColumn, ...]
+) -> None:
     if attrs is None and not cols:
         return
     ext = _plain(parent, "externalMetadataColumns", attrs or {})
@@ -338,7 +355,12 @@ def _output(parent: etree._Element, o: Output) -> None:
     if o.columns:
         cols = etree.SubElement(el, "outputColumns")
         for c in o.columns:
-            a = {"refId": c.ref_id, "name": c.name, "lineageId": c.lineage_id, **_type_attrs(c.type)}
+            a = {
+                "refId": c.ref_id,
+                "name": c.name,
+                "lineageId": c.lineage_id,
+                **_type_attrs(c.type),
+            }
             a.update(c.attrs)
             cel = _plain(cols, "outputColumn", a)
             _properties(cel, c.custom_properties)
@@ -381,7 +403,13 @@ def _pipeline(parent: etree._Element, p: Pipeline) -> None:
         _plain(
             paths,
             "path",
-            {"refId": path.ref_id, "name": path.name, "startId": path.start_ref, "endId": path.end_ref, **path.attrs},
+            {
+                "refId": path.ref_id,
+                "name": path.name,
+                "startId": path.start_ref,
+                "endId": path.end_ref,
+                **path.attrs,
+            },
         )
     for x in p.extra:
         _node(el, x)

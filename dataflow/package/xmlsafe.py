@@ -75,7 +75,9 @@ def parse_file(path: str | Path) -> etree._Element:
             "DTS_E_OPENPACKAGEFILE", "the file does not exist", path=str(p), hint="check the path"
         ) from None
     except OSError as exc:
-        raise LoadError("DTS_E_OPENPACKAGEFILE", f"cannot read the file: {exc.strerror}", path=str(p)) from None
+        raise LoadError(
+            "DTS_E_OPENPACKAGEFILE", f"cannot read the file: {exc.strerror}", path=str(p)
+        ) from None
     return parse_xml(data, str(p))
 
 
@@ -95,7 +97,7 @@ def to_node(elem: etree._Element, encrypted: list[str] | None = None) -> XmlNode
     Encrypted values (``Encrypted="1"``) are dropped: their names go into ``encrypted`` and the
     element is kept without its ciphertext, so that a user can supply the value at run time.
     """
-    attrs = dict(elem.attrib)
+    attrs: dict[str, str] = {str(k): str(v) for k, v in elem.attrib.items()}
     text = elem.text
     if attrs.get("Encrypted") == "1":
         if encrypted is not None:
@@ -118,4 +120,11 @@ def to_node(elem: etree._Element, encrypted: list[str] | None = None) -> XmlNode
         text = None
     tail = elem.tail if elem.tail and elem.tail.strip() else None
     nsmap = FrozenMap({k or "": v for k, v in elem.nsmap.items()}) if elem.nsmap else EMPTY
-    return XmlNode(str(elem.tag), FrozenMap({str(k): str(v) for k, v in attrs.items()}), text, children, tail, nsmap)
+    return XmlNode(
+        str(elem.tag),
+        FrozenMap({str(k): str(v) for k, v in attrs.items()}),
+        text,
+        children,
+        tail,
+        nsmap,
+    )
