@@ -659,7 +659,7 @@ class InputColumn(_HasProperties):
     ref_id: str
     lineage_id: str  # refId of the upstream output column
     cached_name: str = ""
-    cached_type: ColumnType = ColumnType()
+    cached_type: ColumnType = ColumnType("")  # "" = not cached in the file
     attrs: FrozenMap = (
         EMPTY  # usageType, externalMetadataColumnId, cachedSortKeyPosition, dispositions
     )
