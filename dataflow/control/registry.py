@@ -25,7 +25,9 @@ UNSUPPORTED: Final[dict[str, str]] = {
 }
 
 # Containers are run by the control-flow runner itself, not by a task module.
-CONTAINERS: Final[frozenset[str]] = frozenset({"package", "sequence", "forloop", "foreachloop"})
+CONTAINERS: Final[frozenset[str]] = frozenset(
+    {"package", "sequence", "forloop", "foreachloop", "eventhandler"}
+)
 
 
 def register(*task_types: str) -> Callable[[type[T]], type[T]]:

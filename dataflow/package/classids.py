@@ -200,6 +200,9 @@ _MANAGED_NAMES: Final[dict[str, str]] = {
     "Microsoft.SqlServer.Dts.Pipeline.DataReaderSourceAdapter": "Microsoft.DataReaderSourceAdapter",
     "Microsoft.SqlServer.Dts.Pipeline.ADONETDestination": "Microsoft.ADONETDestination",
     "Microsoft.SqlServer.Dts.Pipeline.XmlSourceAdapter": "Microsoft.XmlSourceAdapter",
+    # 2012 names of the CDC components (2014+ uses the short names)
+    "Attunity.SqlServer.CDCSrc.CdcSourceComponent": "Attunity.CdcSourceComponent",
+    "Attunity.SqlServer.CDCSplit.CdcSplitterComponent": "Attunity.CdcSplitterComponent",
 }
 
 

@@ -134,6 +134,8 @@ def _executable(
     parent: etree._Element | None, e: Executable, tag: str = "Executable"
 ) -> etree._Element:
     attrs = _identity(e.ref_id, e.name, e.dtsid, e.creation_name, e.description)
+    if tag == "EventHandler" and not e.name:
+        del attrs["ObjectName"]  # SSDT names event handlers by EventName only
     if e.executable_type:
         attrs["ExecutableType"] = e.executable_type
     if e.event_name:

@@ -101,7 +101,8 @@ def to_node(elem: etree._Element, encrypted: list[str] | None = None) -> XmlNode
     text = elem.text
     if attrs.get("Encrypted") == "1":
         if encrypted is not None:
-            encrypted.append(attrs.get(f"{{{elem.nsmap.get('DTS', '')}}}Name") or local(elem.tag))
+            name = next((v for k, v in attrs.items() if local(k) == "Name"), None)
+            encrypted.append(name or local(elem.tag))
         attrs.pop("Encrypted")
         text = None
         children: tuple[XmlNode, ...] = ()

@@ -130,7 +130,12 @@ def build_graph(task: Executable, *, batch_rows: int | None = None) -> FlowGraph
         graph.downstream[p.start_ref] = (input_owner[p.end_ref].ref_id, p.end_ref)
         graph.path_of_output[p.start_ref] = p.ref_id
     order = _toposort(pipeline, task.ref_id)
+    broken: set[str] = set()  # outputs whose columns are unknown (their component cannot run)
     for model in order:
+        if any(layout.upstream.get(i.ref_id) in broken for i in model.inputs):
+            # Downstream of a component that cannot run: its own problems would only echo that one.
+            broken.update(o.ref_id for o in model.outputs)
+            continue
         cls = registry.implementation(model.kind)
         if cls is None:
             status, reason = registry.support(model.kind)
@@ -144,6 +149,7 @@ def build_graph(task: Executable, *, batch_rows: int | None = None) -> FlowGraph
                         hint="see `dataflow validate` for what this runtime supports",
                     )
                 )
+                broken.update(o.ref_id for o in model.outputs)
                 continue
         comp: PipelineComponent = cls(model, layout)
         graph.components[model.ref_id] = comp
@@ -152,6 +158,7 @@ def build_graph(task: Executable, *, batch_rows: int | None = None) -> FlowGraph
             _lay_out_outputs(comp, layout)
         except DataflowError as exc:
             problems.append(exc)
+            broken.update(o.ref_id for o in model.outputs)
             continue
         try:
             problems += comp.validate()
