@@ -121,7 +121,9 @@ class PipelineComponent:
         return self.ctx
 
     def column_info(self, col: OutputColumn) -> ColumnInfo:
-        return ColumnInfo(col.lineage_id, col.name, col.type.spec, self.layout.numeric.get(col.lineage_id, 0))
+        return ColumnInfo(
+            col.lineage_id, col.name, col.type.spec, self.layout.numeric.get(col.lineage_id, 0)
+        )
 
     def output(self, *, error: bool = False, name: str | None = None) -> Output:
         """The first (non-)error output, or the output called ``name``."""
@@ -189,11 +191,14 @@ def _as_array(arr: pa.Array | pa.ChunkedArray, t: pa.DataType) -> pa.Array:
     return arr
 
 
-def make_batch(columns: Sequence[ColumnInfo], arrays: Sequence[pa.Array | pa.ChunkedArray]) -> pa.RecordBatch:
+def make_batch(
+    columns: Sequence[ColumnInfo], arrays: Sequence[pa.Array | pa.ChunkedArray]
+) -> pa.RecordBatch:
     """An asynchronous output's batch from its columns and arrays."""
     fields = [c.field for c in columns]
     return pa.RecordBatch.from_arrays(
-        [_as_array(a, f.type) for a, f in zip(arrays, fields, strict=True)], schema=pa.schema(fields)
+        [_as_array(a, f.type) for a, f in zip(arrays, fields, strict=True)],
+        schema=pa.schema(fields),
     )
 
 

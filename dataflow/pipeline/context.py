@@ -136,7 +136,9 @@ class RunContext:
     on_event: EventSink | None = None
     batch_rows: int | None = None  # override of the task's DefaultBufferMaxRows hint
 
-    def emit(self, name: str, source: str, message: str, code: str | None = None, **data: Any) -> None:
+    def emit(
+        self, name: str, source: str, message: str, code: str | None = None, **data: Any
+    ) -> None:
         if self.on_event is not None:
             self.on_event(Event(name, source, message, code, data))
 
@@ -259,7 +261,9 @@ def resolve_connections(
             from dataflow.expressions import evaluate
 
             try:
-                value = evaluate(pe.expression, variables=variables.values(), types=variables.types())
+                value = evaluate(
+                    pe.expression, variables=variables.values(), types=variables.types()
+                )
             except ExpressionError as exc:
                 raise ValidationError(
                     exc.code,

@@ -208,7 +208,7 @@ class _Run:
             self._eof(comp)
         except (_Stop, Cancelled):
             self.stop.set()
-        except BaseException as exc:  # noqa: BLE001 - every failure is recorded, none escapes the thread
+        except BaseException as exc:
             self._fail(comp, exc, "DTS_E_PRIMEOUTPUTFAILED")
 
     def run_consumer(self, comp: PipelineComponent) -> None:
@@ -234,7 +234,7 @@ class _Run:
             self._eof(comp)
         except (_Stop, Cancelled):
             self.stop.set()
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             self._fail(comp, exc, "DTS_E_PROCESSINPUTFAILED")
 
 
@@ -251,7 +251,9 @@ def execute(graph: FlowGraph, ctx: RunContext) -> DataFlowStats:
         for comp in comps:
             is_source = not comp.model.inputs
             target = run.run_source if is_source else run.run_consumer
-            t = threading.Thread(target=target, args=(comp,), name=f"dataflow:{comp.model.name}", daemon=True)
+            t = threading.Thread(
+                target=target, args=(comp,), name=f"dataflow:{comp.model.name}", daemon=True
+            )
             threads.append(t)
         for t in threads:
             t.start()
@@ -269,7 +271,7 @@ def execute(graph: FlowGraph, ctx: RunContext) -> DataFlowStats:
         for comp in comps:
             try:
                 comp.close()
-            except Exception as exc:  # noqa: BLE001 - close problems are reported, never raised over the real error
+            except Exception as exc:
                 ctx.emit("OnWarning", comp.model.ref_id, f"close failed: {exc}")
     run.stats.seconds = time.perf_counter() - started
     run.stats.error = run.failure

@@ -42,7 +42,9 @@ class FlowGraph:
     pipeline: Pipeline
     layout: Layout
     components: dict[str, PipelineComponent]  # by component refId, in topological order
-    downstream: dict[str, tuple[str, str]] = field(default_factory=dict)  # output ref -> (comp ref, input ref)
+    downstream: dict[str, tuple[str, str]] = field(
+        default_factory=dict
+    )  # output ref -> (comp ref, input ref)
     path_of_output: dict[str, str] = field(default_factory=dict)  # output ref -> path refId
     batch_rows: int = DEFAULT_BATCH_ROWS
 
@@ -167,7 +169,9 @@ def build_graph(task: Executable, *, batch_rows: int | None = None) -> FlowGraph
     if problems:
         raise FlowValidationError(task.ref_id, problems)
     hint = pipeline.attrs.get("defaultBufferMaxRows")
-    graph.batch_rows = batch_rows or (int(hint) if hint and hint.isdigit() and int(hint) > 0 else DEFAULT_BATCH_ROWS)
+    graph.batch_rows = batch_rows or (
+        int(hint) if hint and hint.isdigit() and int(hint) > 0 else DEFAULT_BATCH_ROWS
+    )
     return graph
 
 
@@ -199,7 +203,10 @@ def _check_inputs(model: Component, layout: Layout) -> list[DataflowError]:
                 )
                 continue
             cached = col.cached_type
-            if cached.data_type and cached.data_type.lower() != (info.spec.type.token or "").lower():
+            if (
+                cached.data_type
+                and cached.data_type.lower() != (info.spec.type.token or "").lower()
+            ):
                 problems.append(
                     ValidationError(
                         "DTS_E_VALIDATIONFAILED",

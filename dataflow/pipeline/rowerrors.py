@@ -73,7 +73,9 @@ def route(component_ref: str, n_rows: int, failures: Sequence[ColumnFailure]) ->
             code = f.code if isinstance(f.code, str) else _name_of(f.code[first].as_py())
             what = "truncation" if f.truncation else "error"
             raise ExecutionError(
-                "DTS_E_INDUCEDTRANSFORMFAILUREONTRUNCATION" if f.truncation else "DTS_E_INDUCEDTRANSFORMFAILUREONERROR",
+                "DTS_E_INDUCEDTRANSFORMFAILUREONTRUNCATION"
+                if f.truncation
+                else "DTS_E_INDUCEDTRANSFORMFAILUREONERROR",
                 f"{count} row(s) failed with a {what} on column {f.column_name!r} "
                 f"(first at row {first}: {code}{': ' + f.detail if f.detail else ''}); "
                 f"the column's {'truncation' if f.truncation else 'error'} disposition is {disposition}",
@@ -114,7 +116,11 @@ def error_batch(
     from dataflow.core.datatypes import make_spec
     from dataflow.pipeline.component import ColumnInfo, sync_batch
 
-    assert routed.redirect is not None and routed.error_code is not None and routed.error_column is not None
+    assert (
+        routed.redirect is not None
+        and routed.error_code is not None
+        and routed.error_column is not None
+    )
     rows = batch.filter(routed.redirect)
     code = routed.error_code.filter(routed.redirect)
     column = routed.error_column.filter(routed.redirect)
@@ -123,6 +129,10 @@ def error_batch(
     for col in error_output.columns:
         flag = col.special_flags
         if flag in (1, 2):
-            added.append(ColumnInfo(col.lineage_id, col.name, make_spec("DT_I4"), numeric.get(col.lineage_id, 0)))
+            added.append(
+                ColumnInfo(
+                    col.lineage_id, col.name, make_spec("DT_I4"), numeric.get(col.lineage_id, 0)
+                )
+            )
             arrays.append(code if flag == 1 else column)
     return sync_batch(rows, added, arrays)

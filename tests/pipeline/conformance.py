@@ -84,7 +84,9 @@ def table_source(table: pa.Table, *, delay: float = 0.0, batch_rows: int = 10_00
     _TABLES[key] = table
     out_ref = f"{TASK}\\{SOURCE}.Outputs[Output]"
     cols = tuple(
-        OutputColumn(f"{out_ref}.Columns[{f.name}]", f.name, f"{out_ref}.Columns[{f.name}]", _token(f))
+        OutputColumn(
+            f"{out_ref}.Columns[{f.name}]", f.name, f"{out_ref}.Columns[{f.name}]", _token(f)
+        )
         for f in table.schema
     )
     out = Output(out_ref, "Output", cols)
@@ -103,18 +105,31 @@ def table_source(table: pa.Table, *, delay: float = 0.0, batch_rows: int = 10_00
 
 
 def _sink(name: str) -> Component:
-    return Component(f"{TASK}\\{name}", name, "Test.Collect", inputs=(Input(f"{TASK}\\{name}.Inputs[In]", "In"),))
+    return Component(
+        f"{TASK}\\{name}", name, "Test.Collect", inputs=(Input(f"{TASK}\\{name}.Inputs[In]", "In"),)
+    )
 
 
 def assemble(src: SourceInfo, comp: Component) -> Package:
     """Source -> component (first input) -> one collecting sink per output of the component."""
     components = [src.component, comp]
-    paths = [DataFlowPath(f"{TASK}.Paths[Output]", "Output", src.output.ref_id, comp.inputs[0].ref_id)] if comp.inputs else []
+    paths = (
+        [DataFlowPath(f"{TASK}.Paths[Output]", "Output", src.output.ref_id, comp.inputs[0].ref_id)]
+        if comp.inputs
+        else []
+    )
     for i, out in enumerate(comp.outputs):
         sink = _sink(f"Sink {i} {out.name}")
         components.append(sink)
-        paths.append(DataFlowPath(f"{TASK}.Paths[{out.name}]", out.name, out.ref_id, sink.inputs[0].ref_id))
-    dft = Executable(TASK, "Data Flow Task", "Microsoft.Pipeline", pipeline=Pipeline(tuple(components), tuple(paths)))
+        paths.append(
+            DataFlowPath(f"{TASK}.Paths[{out.name}]", out.name, out.ref_id, sink.inputs[0].ref_id)
+        )
+    dft = Executable(
+        TASK,
+        "Data Flow Task",
+        "Microsoft.Pipeline",
+        pipeline=Pipeline(tuple(components), tuple(paths)),
+    )
     return Package("Package", "Conformance", "Microsoft.Package", executables=(dft,))
 
 
@@ -134,7 +149,10 @@ def run_flow(pkg: Package, **kwargs: object) -> FlowResult:
 
 
 def _nulls(table: pa.Table) -> pa.Table:
-    return pa.table({f.name: pa.nulls(max(table.num_rows, 3), f.type) for f in table.schema}, schema=table.schema)
+    return pa.table(
+        {f.name: pa.nulls(max(table.num_rows, 3), f.type) for f in table.schema},
+        schema=table.schema,
+    )
 
 
 def _large(table: pa.Table, rows: int = 300_000) -> pa.Table:
@@ -156,12 +174,19 @@ def run_case(
     if case == "cancel":
         _check_cancel(make, table)
         return None
-    data = {"sample": table, "empty": table.slice(0, 0), "nulls": _nulls(table), "large": _large(table)}[case]
+    data = {
+        "sample": table,
+        "empty": table.slice(0, 0),
+        "nulls": _nulls(table),
+        "large": _large(table),
+    }[case]
     src = table_source(data, batch_rows=65_536 if case == "large" else 1_000)
     pkg = assemble(src, make(src))
     if case == "nulls" and fails_on_nulls:
         res = run_flow(pkg, raise_on_error=False)
-        assert res.stats.error is not None and res.stats.error.code, "a failing NULL case must fail with a code"
+        assert res.stats.error is not None and res.stats.error.code, (
+            "a failing NULL case must fail with a code"
+        )
         return res
     res = run_flow(pkg)
     _check_schemas(pkg)
@@ -185,7 +210,9 @@ def _check_schemas(pkg: Package) -> None:
     graph = build_graph(pkg.executables[0])
     for output_ref, schema in _SCHEMA_SEEN:
         declared = graph.layout.schema(output_ref)
-        assert [f.name for f in schema] == [f.name for f in declared], f"{output_ref}: columns differ"
+        assert [f.name for f in schema] == [f.name for f in declared], (
+            f"{output_ref}: columns differ"
+        )
         assert [f.type for f in schema] == [f.type for f in declared], f"{output_ref}: types differ"
     _SCHEMA_SEEN.clear()
 

@@ -39,7 +39,9 @@ def out_col(comp: str, out: str, name: str, token: str = "i8", **extra: str) -> 
     return OutputColumn(ref, name, ref, ColumnType(token), FrozenMap(extra))
 
 
-def source(name: str, rows: int, batch: int = 1000, fail_at: int | None = None, delay: float = 0) -> Component:
+def source(
+    name: str, rows: int, batch: int = 1000, fail_at: int | None = None, delay: float = 0
+) -> Component:
     out = f"{TASK}\\{name}.Outputs[Out]"
     return Component(
         f"{TASK}\\{name}",
@@ -80,7 +82,12 @@ def checker(name: str, upstream_col: str, disposition: str = "RedirectRow") -> C
             ),
         ),
         outputs=(
-            Output(good, "Good", (), attrs=FrozenMap({"synchronousInputId": inp, "exclusionGroup": "1"})),
+            Output(
+                good,
+                "Good",
+                (),
+                attrs=FrozenMap({"synchronousInputId": inp, "exclusionGroup": "1"}),
+            ),
             Output(
                 bad,
                 "Errors",
@@ -88,7 +95,9 @@ def checker(name: str, upstream_col: str, disposition: str = "RedirectRow") -> C
                     out_col(name, "Errors", "ErrorCode", "i4", specialFlags="1"),
                     out_col(name, "Errors", "ErrorColumn", "i4", specialFlags="2"),
                 ),
-                attrs=FrozenMap({"synchronousInputId": inp, "exclusionGroup": "1", "isErrorOut": "true"}),
+                attrs=FrozenMap(
+                    {"synchronousInputId": inp, "exclusionGroup": "1", "isErrorOut": "true"}
+                ),
             ),
         ),
     )
@@ -109,8 +118,15 @@ def path(out_ref: str, in_ref: str, name: str) -> DataFlowPath:
     return DataFlowPath(f"{TASK}.Paths[{name}]", name, out_ref, in_ref)
 
 
-def package(*components: Component, paths: Iterable[DataFlowPath] = (), **pipeline_attrs: str) -> Package:
-    dft = Executable(TASK, "DFT", "Microsoft.Pipeline", pipeline=Pipeline(tuple(components), tuple(paths), FrozenMap(pipeline_attrs)))
+def package(
+    *components: Component, paths: Iterable[DataFlowPath] = (), **pipeline_attrs: str
+) -> Package:
+    dft = Executable(
+        TASK,
+        "DFT",
+        "Microsoft.Pipeline",
+        pipeline=Pipeline(tuple(components), tuple(paths), FrozenMap(pipeline_attrs)),
+    )
     return Package("Package", "P", "Microsoft.Package", executables=(dft,))
 
 
@@ -127,10 +143,15 @@ class Numbers(PipelineComponent):
         for start in range(0, rows, size):
             self.context.check_cancel(self.model.ref_id)
             if fail_at and start >= int(fail_at):
-                raise ExecutionError("DTS_E_PRIMEOUTPUTFAILED", "source broke on purpose", path=self.model.ref_id)
+                raise ExecutionError(
+                    "DTS_E_PRIMEOUTPUTFAILED", "source broke on purpose", path=self.model.ref_id
+                )
             if delay:
                 time.sleep(delay)
-            yield out, make_batch(cols, [pa.array(range(start, min(rows, start + size)), pa.int64())])
+            yield (
+                out,
+                make_batch(cols, [pa.array(range(start, min(rows, start + size)), pa.int64())]),
+            )
 
 
 @register("Test.Checker")
@@ -138,11 +159,21 @@ class Checker(PipelineComponent):
     def process(self, input: Input, batch: pa.RecordBatch) -> list[Emit]:
         col = input.columns[0]
         values = batch.column(col.lineage_id)
-        mask = pc.equal(pc.subtract(values, pc.multiply(pc.divide(values, 10), 10)), 3)  # n % 10 == 3
+        mask = pc.equal(
+            pc.subtract(values, pc.multiply(pc.divide(values, 10), 10)), 3
+        )  # n % 10 == 3
         routed = route(
             self.model.ref_id,
             batch.num_rows,
-            [ColumnFailure("n", self.layout.numeric.get(col.lineage_id, 0), mask, "DTS_E_EXPREVALDIVBYZERO", col.error_row_disposition)],
+            [
+                ColumnFailure(
+                    "n",
+                    self.layout.numeric.get(col.lineage_id, 0),
+                    mask,
+                    "DTS_E_EXPREVALDIVBYZERO",
+                    col.error_row_disposition,
+                )
+            ],
         )
         good = self.output(name="Good")
         if routed.redirect is None:

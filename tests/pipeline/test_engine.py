@@ -66,7 +66,10 @@ def test_source_failure_stops_every_thread() -> None:
     before = threading.active_count()
     events: list[str] = []
     stats = run_data_flow(
-        _flow(1_000_000, fail_at=50_000), "DFT", raise_on_error=False, on_event=lambda e: events.append(e.code or "")
+        _flow(1_000_000, fail_at=50_000),
+        "DFT",
+        raise_on_error=False,
+        on_event=lambda e: events.append(e.code or ""),
     )
     assert stats.error is not None and stats.error.code == "DTS_E_PRIMEOUTPUTFAILED"
     assert "DTS_E_PRIMEOUTPUTFAILED" in events
@@ -93,7 +96,9 @@ def test_back_pressure_bounds_batches_in_flight() -> None:
     seen: list[int] = []
 
     def on_event(e: object) -> None:
-        if getattr(e, "name", "") == "OnPipelineRowsSent" and getattr(e, "source", "").endswith("Src"):
+        if getattr(e, "name", "") == "OnPipelineRowsSent" and getattr(e, "source", "").endswith(
+            "Src"
+        ):
             seen.append(len(k.SINKS.get("Slow", [])))
 
     run_data_flow(pkg, "DFT", on_event=on_event)

@@ -12,7 +12,12 @@ TASK = "Package\\Data Flow Task"
 
 
 def sample() -> pa.Table:
-    return pa.table({"id": pa.array([1, 2, 3], pa.int32()), "name": pa.array(["a", None, "c"], pa.large_string())})
+    return pa.table(
+        {
+            "id": pa.array([1, 2, 3], pa.int32()),
+            "name": pa.array(["a", None, "c"], pa.large_string()),
+        }
+    )
 
 
 def make(src: SourceInfo, outputs: int = 2) -> Component:
@@ -30,7 +35,11 @@ def make(src: SourceInfo, outputs: int = 2) -> Component:
             ),
         ),
         outputs=tuple(
-            Output(f"{ref}.Outputs[Multicast Output {i}]", f"Multicast Output {i}", attrs=FrozenMap({"synchronousInputId": inp}))
+            Output(
+                f"{ref}.Outputs[Multicast Output {i}]",
+                f"Multicast Output {i}",
+                attrs=FrozenMap({"synchronousInputId": inp}),
+            )
             for i in range(1, outputs + 1)
         ),
     )
