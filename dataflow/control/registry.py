@@ -65,6 +65,9 @@ def _runner_available() -> bool:
     return importlib.util.find_spec("dataflow.control.runner") is not None
 
 
+BROKEN: dict[str, str] = {}  # module name -> why it failed to import
+
+
 def _load_builtin() -> None:
     import importlib
     import pkgutil
@@ -74,4 +77,7 @@ def _load_builtin() -> None:
     except ModuleNotFoundError:
         return
     for mod in pkgutil.iter_modules(pkg.__path__):
-        importlib.import_module(f"dataflow.control.tasks.{mod.name}")
+        try:
+            importlib.import_module(f"dataflow.control.tasks.{mod.name}")
+        except ImportError as exc:  # one broken module must not take the others down
+            BROKEN[mod.name] = f"{type(exc).__name__}: {exc}"

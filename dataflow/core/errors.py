@@ -110,6 +110,12 @@ CODES: Final[dict[str, CodeInfo]] = _table(
     ("DTS_E_VARIABLENOTFOUND", 0xC0010001, "variable not in the Variables collection"),
     ("DTS_E_VARIABLEREADONLY", 0xC0010003, "write to a read-only variable"),
     ("DTS_E_BUILDERERROR", 0xC00F0104, "the builder was given an inconsistent package", False),
+    (
+        "DTS_E_UNSUPPORTEDFEATURE",
+        0xC00F0105,
+        "a component setting this runtime does not implement",
+        False,
+    ),
     # --- expressions ----------------------------------------------------------------------------
     ("DTS_E_EXPREVALDIVBYZERO", 0xC004707B, "division by zero"),
     ("DTS_E_EXPREVALSTATIC_DIVBYZERO", 0xC0049030, "division by zero detected while validating"),
@@ -205,6 +211,17 @@ CODES: Final[dict[str, CodeInfo]] = _table(
     ("DTS_E_DATACONVERSIONFAILED", 0xC02020C5, "conversion between two columns failed"),
     ("DTS_E_FAILEDCOLUMNDATACONVERSIONSTATUS", 0xC02020A1, "conversion of a column failed"),
     ("DTS_E_TXLOOKUP_ROWLOOKUPERROR", 0xC020901E, "lookup found no match"),
+    (
+        "DTS_E_TXSPLITEXPRESSIONEVALUATEDTONULL",
+        0xC020902B,
+        "a Conditional Split condition evaluated to NULL",
+    ),
+    (
+        "DTS_E_TXDATACONVERTSTATIC_CANTCONVERTVALUE",
+        0xC020907F,
+        "Data Conversion could not convert a value",
+    ),
+    ("DTS_E_INDIVIDUALPREEXECUTEFAILED", 0xC004701A, "a component failed in PreExecute"),
     ("DTS_E_CANNOTACQUIRECONNECTIONFROMCONNECTIONMANAGER", 0xC020801C, "AcquireConnection failed"),
     ("DTS_E_TIMEOUT", 0xC0016009, "request timed out"),
     # --- checkpoints ----------------------------------------------------------------------------

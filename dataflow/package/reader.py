@@ -649,12 +649,12 @@ class _Ids:
             return self.by_id.get(int(v))
         return v
 
-    def rewrite(self, text: str) -> str:
+    def rewrite(self, text: str, *, lineage_only: bool = False) -> str:
         """``#17`` lineage references in expressions / ID properties -> ``#{refId}``."""
 
         def sub(m: re.Match[str]) -> str:
             n = int(m.group(1))
-            target = self.by_lineage.get(n) or self.by_id.get(n)
+            target = self.by_lineage.get(n) or (None if lineage_only else self.by_id.get(n))
             return f"#{{{target}}}" if target else m.group(0)
 
         return _HASH_ID.sub(sub, text)
@@ -746,10 +746,18 @@ def _custom_props(ctx: _Ctx, ids: _Ids, elem: etree._Element) -> tuple[CustomPro
         contains_id = to_bool(attrs.get("containsID"))
         name = str(p.get("name", ""))
         value = p.text or ""
-        if ctx.old and (contains_id or name in _ID_PROPS) and value.strip().isdigit():
-            value = f"#{value.strip()}"
-        if ctx.old and (contains_id or name in ("Expression", "ParameterMap") or name in _ID_PROPS):
-            value = ids.rewrite(value)
+        is_expression = name in ("Expression", "FriendlyExpression")
+        if (
+            ctx.old
+            and not is_expression
+            and (contains_id or name in _ID_PROPS)
+            and value.strip().isdigit()
+        ):
+            value = f"#{value.strip()}"  # a single-id property written as a bare number
+        if ctx.old and (
+            contains_id or name == "ParameterMap" or name in _ID_PROPS or is_expression
+        ):
+            value = ids.rewrite(value, lineage_only=is_expression)
         elements = None
         arr = _child(p, "arrayElements")
         if arr is not None:

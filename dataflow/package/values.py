@@ -32,14 +32,25 @@ _DATE_FORMATS = (
 )
 
 
+_TIME_FORMATS = ("%I:%M:%S %p", "%H:%M:%S")
+ZERO_DATE = dt.datetime(1899, 12, 30)  # OLE Automation day 0: SSIS stores bare times on it
+
+
 def parse_datetime(text: str) -> dt.datetime:
-    """Variable DateTime values (persisted en-US, e.g. ``8/20/2022 7:42:12 AM``, or ISO)."""
+    """Variable DateTime values (persisted en-US, e.g. ``8/20/2022 7:42:12 AM``, or ISO; a bare
+    time such as ``12:00:00 AM`` is on the zero date 1899-12-30)."""
     t = text.strip()
     for f in _DATE_FORMATS:
         try:
             return dt.datetime.strptime(t, f)
         except ValueError:
             continue
+    for f in _TIME_FORMATS:
+        try:
+            clock = dt.datetime.strptime(t, f).time()
+        except ValueError:
+            continue
+        return dt.datetime.combine(ZERO_DATE.date(), clock)
     raise ValueError(f"not a date/time value: {text!r}")
 
 
@@ -62,7 +73,7 @@ def parse_variant(code: int, text: str) -> Any:
         t = text.strip().lower()
         return t in ("-1", "true", "1")
     if code == 7:
-        return parse_datetime(text) if text.strip() else dt.datetime(1899, 12, 30)
+        return parse_datetime(text) if text.strip() else ZERO_DATE
     if code in (0, 1, 13):
         return None
     return text

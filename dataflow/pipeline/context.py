@@ -197,7 +197,16 @@ def build_variables(
     scopes = [pkg] if task is None else [e for e in pkg.walk() if task.ref_id.startswith(e.ref_id)]
     for exe in scopes:
         for v in exe.variables:
-            store.define(v.qualified_name, v.python_value, _variable_type(v), read_only=v.read_only)
+            try:
+                value = v.python_value
+            except (ValueError, ArithmeticError) as exc:
+                raise ValidationError(
+                    "DTS_E_INVALIDATTRIBUTEVALUE",
+                    f"variable {v.qualified_name} holds {v.value!r}, not a value of its type: {exc}",
+                    path=exe.ref_id,
+                    hint=f"set the variable with variables={{'{v.qualified_name}': ...}}",
+                ) from None
+            store.define(v.qualified_name, value, _variable_type(v), read_only=v.read_only)
     for key, value in (parameters or {}).items():
         name = key if key.startswith("$") else _param_key(store, key)
         if name not in store.types():

@@ -53,6 +53,9 @@ def support(component_id: str) -> tuple[str, str]:
     return "unsupported", f"third-party component {component_id} has no implementation here"
 
 
+BROKEN: dict[str, str] = {}  # module name -> why it failed to import
+
+
 def _load_builtin() -> None:
     """Import the built-in component modules so that they register themselves."""
     import importlib
@@ -63,4 +66,7 @@ def _load_builtin() -> None:
     except ModuleNotFoundError:
         return
     for mod in pkgutil.iter_modules(pkg.__path__):
-        importlib.import_module(f"dataflow.pipeline.components.{mod.name}")
+        try:
+            importlib.import_module(f"dataflow.pipeline.components.{mod.name}")
+        except ImportError as exc:  # one broken module must not take the others down
+            BROKEN[mod.name] = f"{type(exc).__name__}: {exc}"

@@ -71,12 +71,12 @@ def route(component_ref: str, n_rows: int, failures: Sequence[ColumnFailure]) ->
         if disposition in ("FailComponent", "NotUsed"):
             first = pc.index(f.mask, True).as_py()
             code = f.code if isinstance(f.code, str) else _name_of(f.code[first].as_py())
-            what = "truncation" if f.truncation else "error"
+            what = "a truncation" if f.truncation else "an error"
             raise ExecutionError(
                 "DTS_E_INDUCEDTRANSFORMFAILUREONTRUNCATION"
                 if f.truncation
                 else "DTS_E_INDUCEDTRANSFORMFAILUREONERROR",
-                f"{count} row(s) failed with a {what} on column {f.column_name!r} "
+                f"{count} row(s) failed with {what} on column {f.column_name!r} "
                 f"(first at row {first}: {code}{': ' + f.detail if f.detail else ''}); "
                 f"the column's {'truncation' if f.truncation else 'error'} disposition is {disposition}",
                 path=component_ref,

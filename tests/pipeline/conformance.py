@@ -136,6 +136,7 @@ def assemble(src: SourceInfo, comp: Component) -> Package:
 def run_flow(pkg: Package, **kwargs: object) -> FlowResult:
     """Run ``pkg``'s data flow and collect what reached every sink (by the output's name)."""
     _COLLECTED.clear()
+    _SCHEMA_SEEN.clear()
     stats = run_data_flow(pkg, "Data Flow Task", **kwargs)  # type: ignore[arg-type]
     result = FlowResult(stats)
     dft = pkg.executables[0]
@@ -159,7 +160,7 @@ def _large(table: pa.Table, rows: int = 300_000) -> pa.Table:
     if table.num_rows == 0:
         return table
     reps = -(-rows // table.num_rows)
-    return pa.concat_tables([table] * reps).slice(0, rows)
+    return pa.concat_tables([table] * reps).slice(0, rows).combine_chunks()
 
 
 def run_case(
