@@ -111,6 +111,18 @@ CODES: Final[dict[str, CodeInfo]] = _table(
     ("DTS_E_VARIABLEREADONLY", 0xC0010003, "write to a read-only variable"),
     ("DTS_E_BUILDERERROR", 0xC00F0104, "the builder was given an inconsistent package", False),
     (
+        "DTS_E_FILEREADFAILED",
+        0xC00F0301,
+        "a component could not read a file named in a column",
+        False,
+    ),
+    (
+        "DTS_E_FILEWRITEFAILED",
+        0xC00F0302,
+        "a component could not write a file named in a column",
+        False,
+    ),
+    (
         "DTS_E_UNSUPPORTEDFEATURE",
         0xC00F0105,
         "a component setting this runtime does not implement",

@@ -178,6 +178,9 @@ _COMPONENT_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "Microsoft.FuzzyGrouping": (),
     "Microsoft.TermLookup": ("{ACCC729A-823D-49A7-B16D-F1999AEB1D4C}",),
     "Microsoft.TermExtraction": ("{056F53D1-8081-4D07-8134-1D4DAC244BB2}",),
+    # Our additions (no SSIS equivalent): Parquet files as sources and destinations.
+    "Dataflow.ParquetSource": (),
+    "Dataflow.ParquetDestination": (),
     MANAGED_HOST: (
         "{874F7595-FB5F-40FF-96AF-FBFF8250E3EF}",
         "{2E42D45B-F83C-400F-8D77-61DDE6A7DF29}",

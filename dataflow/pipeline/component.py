@@ -76,6 +76,8 @@ class PipelineComponent:
 
     #: ``source``, ``transform`` or ``destination`` (informational; the graph decides roles)
     role: ClassVar[str] = "transform"
+    #: rows per batch for sources (DefaultBufferMaxRows hint), set by the engine before start()
+    batch_rows: int = 65_536
 
     def __init__(self, model: Component, layout: Layout) -> None:
         self.model = model
