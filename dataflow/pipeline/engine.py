@@ -246,7 +246,6 @@ def execute(graph: FlowGraph, ctx: RunContext) -> DataFlowStats:
     comps = list(graph.components.values())
     try:
         for comp in comps:  # PreExecute of every component before any row moves
-            comp.batch_rows = graph.batch_rows
             comp.start(ctx)
         for comp in comps:
             is_source = not comp.model.inputs

@@ -168,11 +168,30 @@ def build_graph(task: Executable, *, batch_rows: int | None = None) -> FlowGraph
             problems.append(exc)
     if problems:
         raise FlowValidationError(task.ref_id, problems)
-    hint = pipeline.attrs.get("defaultBufferMaxRows")
-    graph.batch_rows = batch_rows or (
-        int(hint) if hint and hint.isdigit() and int(hint) > 0 else DEFAULT_BATCH_ROWS
-    )
+    max_rows = _positive(pipeline.attrs.get("defaultBufferMaxRows"))
+    graph.batch_rows = batch_rows or max_rows or DEFAULT_BATCH_ROWS
+    size = _positive(pipeline.attrs.get("defaultBufferSize"))
+    for comp in graph.components.values():
+        comp.batch_rows = graph.batch_rows
+        if size and not batch_rows and not comp.model.inputs:
+            # DefaultBufferSize caps a source's rows per batch by its estimated row width.
+            width = sum(_width(c) for o in comp.model.outputs for c in layout.outputs[o.ref_id])
+            comp.batch_rows = max(1, min(graph.batch_rows, size // max(width, 1)))
     return graph
+
+
+def _positive(text: str | None) -> int | None:
+    return int(text) if text and text.strip().isdigit() and int(text) > 0 else None
+
+
+def _width(col: ColumnInfo) -> int:
+    """Estimated bytes of one value in an SSIS buffer (strings at their declared length)."""
+    spec = col.spec
+    if spec.type.kind == "string":
+        return (spec.length or 50) * (2 if spec.name in ("DT_WSTR", "DT_NTEXT") else 1)
+    if spec.type.kind == "binary":
+        return spec.length or 100
+    return 16 if spec.name in ("DT_NUMERIC", "DT_DECIMAL", "DT_GUID", "DT_DBTIMESTAMPOFFSET") else 8
 
 
 def _check_inputs(model: Component, layout: Layout) -> list[DataflowError]:

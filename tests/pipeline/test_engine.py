@@ -132,3 +132,19 @@ def test_batch_size_hint_is_honoured() -> None:
     )
     stats = run_data_flow(pkg, "DFT")
     assert stats.rows[("Src", "Out")] == 5_000
+
+
+def test_buffer_size_hint_caps_rows_per_batch() -> None:
+    from dataflow.pipeline.graph import build_graph
+
+    pkg = k.package(
+        k.source("Src", 10, batch=10),
+        k.sink("S"),
+        paths=[k.path(SRC_OUT, f"{k.TASK}\\S.Inputs[In]", "p")],
+        defaultBufferMaxRows="10000",
+        defaultBufferSize="800",  # one i8 column: 8 bytes a row -> 100 rows a batch
+    )
+    graph = build_graph(pkg.executables[0])
+    assert graph.batch_rows == 10_000
+    assert graph.component("Src").batch_rows == 100
+    assert build_graph(pkg.executables[0], batch_rows=5).component("Src").batch_rows == 5
