@@ -234,6 +234,21 @@ CODES: Final[dict[str, CodeInfo]] = _table(
         "Data Conversion could not convert a value",
     ),
     ("DTS_E_INDIVIDUALPREEXECUTEFAILED", 0xC004701A, "a component failed in PreExecute"),
+    (
+        "DTS_E_FLATFILESOURCEADAPTERSTATIC_CANTCONVERTVALUE",
+        0xC0209084,
+        "Flat File Source: value not convertible",
+    ),
+    (
+        "DTS_E_ERRORWHILEREADINGDATAROWS",
+        0xC0202092,
+        "Flat File Source: error while processing the file",
+    ),
+    (
+        "DTS_E_FLATFILEFORMATNOTSUPPORTED",
+        0xC0208031,
+        "flat file Format must be Delimited, FixedWidth, RaggedRight or Mixed",
+    ),
     ("DTS_E_CANNOTACQUIRECONNECTIONFROMCONNECTIONMANAGER", 0xC020801C, "AcquireConnection failed"),
     ("DTS_E_TIMEOUT", 0xC0016009, "request timed out"),
     # --- checkpoints ----------------------------------------------------------------------------

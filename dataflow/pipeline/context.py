@@ -252,13 +252,27 @@ def _set_property(cm: ConnectionManager, name: str, value: str) -> ConnectionMan
     return replace(cm, properties=cm.properties.set(name, value))
 
 
+def used_connections(task: Executable) -> set[str]:
+    """refIds / DTSIDs of the connection managers the components of a Data Flow task use."""
+    used: set[str] = set()
+    if task.pipeline is not None:
+        for comp in task.pipeline.components:
+            for link in comp.connections:
+                used.add(link.manager_ref)
+                used.add(link.manager_id.split(":", 1)[0])
+    return used
+
+
 def resolve_connections(
     pkg: Package,
     variables: VariableStore,
     overrides: Mapping[str, str] | None = None,
+    only: set[str] | None = None,
 ) -> dict[str, ConnectionManager]:
-    """Every connection manager the package can use, with property expressions evaluated and
-    the caller's overrides (by name or refId) applied. Keyed by refId."""
+    """Every connection manager the package can use, with the caller's overrides (by name or
+    refId) applied and property expressions evaluated. Keyed by refId. With ``only``, the
+    expressions of other managers are not evaluated (they may read variables of another scope,
+    e.g. a Foreach Loop's, that a data flow does not have)."""
     managers = list(pkg.connection_managers)
     if pkg.project is not None:
         managers = list(pkg.project.connection_managers) + managers
@@ -266,7 +280,8 @@ def resolve_connections(
     out: dict[str, ConnectionManager] = {}
     for cm in managers:
         resolved = cm
-        for pe in cm.property_expressions:
+        wanted = only is None or bool({cm.ref_id, cm.dtsid, cm.name} & only)
+        for pe in cm.property_expressions if wanted else ():
             from dataflow.expressions import evaluate
 
             try:

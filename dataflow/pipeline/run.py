@@ -7,7 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from dataflow.package.model import Package
-from dataflow.pipeline.context import EventSink, RunContext, build_variables, resolve_connections
+from dataflow.pipeline.context import (
+    EventSink,
+    RunContext,
+    build_variables,
+    resolve_connections,
+    used_connections,
+)
 from dataflow.pipeline.engine import DataFlowStats, execute
 from dataflow.pipeline.graph import build_graph
 
@@ -38,7 +44,7 @@ def run_data_flow(
         package=pkg,
         task=exe,
         variables=store,
-        connections=resolve_connections(pkg, store, connections),
+        connections=resolve_connections(pkg, store, connections, only=used_connections(exe)),
         cancel=cancel or threading.Event(),
         on_event=on_event,
         batch_rows=batch_rows,
