@@ -51,7 +51,9 @@ def generate(rows: int) -> Path:
                     "product": products[rng.integers(0, len(products), n)],
                     "qty": rng.integers(1, 50, n).astype(np.int32),
                     "price": np.round(rng.uniform(0.5, 100, n), 2),
-                    "order_date": (np.datetime64("2020-01-01") + rng.integers(0, 1500, n)).astype("datetime64[D]"),
+                    "order_date": (np.datetime64("2020-01-01") + rng.integers(0, 1500, n)).astype(
+                        "datetime64[D]"
+                    ),
                 }
             )
             frame.write_csv(fh, include_header=start == 0)
@@ -79,7 +81,9 @@ def build_package(csv: Path, out: Path) -> Path:
         row_delimiter="\n",
         header_row_delimiter="\n",
     )
-    p.flat_file_connection("Big", str(out / "big.csv"), header=True, delimiter=",", row_delimiter="\n")
+    p.flat_file_connection(
+        "Big", str(out / "big.csv"), header=True, delimiter=",", row_delimiter="\n"
+    )
     df = p.data_flow("Pipeline")
     src = df.flat_file_source("Read", "Sales")
     dc = df.derived_column("Compute", src)
@@ -163,13 +167,16 @@ def main() -> None:
         generate(rows)
         runs: dict[str, list[dict[str, float]]] = {"dataflow": [], "polars": []}
         for _ in range(args.repeat):  # interleaved with the peer
-            for engine in runs:
-                runs[engine].append(measure(engine, rows))
+            for engine, results in runs.items():
+                results.append(measure(engine, rows))
         ours, peer = runs["dataflow"], runs["polars"]
-        assert ours[0]["big"] == peer[0]["big"] and ours[0]["rest"] == peer[0]["rest"], (ours[0], peer[0])
-        med = {e: statistics.median(r["seconds"] for r in runs[e]) for e in runs}
-        for engine in runs:
-            peak = max(r["peak_rss_mb"] for r in runs[engine])
+        assert ours[0]["big"] == peer[0]["big"] and ours[0]["rest"] == peer[0]["rest"], (
+            ours[0],
+            peer[0],
+        )
+        med = {e: statistics.median(r["seconds"] for r in results) for e, results in runs.items()}
+        for engine, results in runs.items():
+            peak = max(r["peak_rss_mb"] for r in results)
             ratio = med[engine] / med["polars"]
             print(f"{rows:>11,} {engine:>9} {med[engine]:>9.2f} {peak:>8.0f} {ratio:>6.2f}")
 
