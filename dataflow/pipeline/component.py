@@ -42,11 +42,16 @@ class ColumnInfo:
     name: str
     spec: TypeSpec
     numeric_id: int  # the integer lineage id (ErrorColumn values, SSIS 2016+ lookup)
+    _field: Any = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def field(self) -> pa.Field[Any]:
-        f = arrow_field(self.lineage_id, self.spec)
-        return f.with_metadata({**(f.metadata or {}), b"ssis.name": self.name.encode()})
+        """The Arrow field of this column (built once: batches read it for every column)."""
+        if self._field is None:
+            f = arrow_field(self.lineage_id, self.spec)
+            f = f.with_metadata({**(f.metadata or {}), b"ssis.name": self.name.encode()})
+            object.__setattr__(self, "_field", f)
+        return self._field
 
 
 @dataclass

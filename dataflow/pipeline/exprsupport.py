@@ -35,6 +35,7 @@ from dataflow.core.errors import (
     ValidationError,
 )
 from dataflow.expressions import ast
+from dataflow.expressions.polars_backend import pl_dtype, uses_byte_offsets
 from dataflow.pipeline.component import ColumnInfo
 from dataflow.pipeline.context import RunContext
 
@@ -143,9 +144,13 @@ class ExpressionScope:
             wanted = [r for r in dict.fromkeys(lineage_ids) if r in self.key_of]
             # Keep one column even for constant expressions: the frame must know the row count.
             batch = batch.select(wanted or batch.schema.names[:1])
-        frame = pl.from_arrow(batch)
+        # Renaming the Arrow batch is free; renaming the polars frame costs a query. One batch
+        # is one chunk per column already: a rechunk would only queue on polars' thread pool,
+        # which the other components' readers and writers keep busy.
+        batch = batch.rename_columns([self.key_of.get(f, f) for f in batch.schema.names])
+        frame = pl.from_arrow(batch, rechunk=False)
         assert isinstance(frame, pl.DataFrame)
-        return frame.rename({f: self.key_of[f] for f in frame.columns if f in self.key_of})
+        return frame
 
     def used_lineage(self, compiled: Iterable[expressions.Compiled]) -> list[str]:
         """Lineage ids of the columns ``compiled`` read (only those cross to polars)."""
@@ -192,6 +197,80 @@ def evaluate(
     return Evaluated(values, mask, codes)
 
 
+class BatchEvaluator:
+    """Several compiled expressions evaluated over one frame in a single polars ``select``.
+
+    Each polars select has a fixed cost per batch, so the expressions of a component share one.
+    The result of every expression is exactly :func:`evaluate`'s: the same lowered expression
+    (columns cast to the expression's types first, as ``Compiled.evaluate_polars`` does), and an
+    expression whose error masks flag a row is evaluated again on its own, which builds the codes
+    and NULLs the failing rows. Expressions whose compiled form depends on the batch (ASCII fast
+    path for byte offsets) and any batch the fused select cannot handle take the per-expression
+    path.
+    """
+
+    def __init__(self, compiled: Sequence[expressions.Compiled]) -> None:
+        self.compiled = list(compiled)
+        self.fused = [not uses_byte_offsets(c.typed) for c in self.compiled]
+        self.wanted: dict[str, pl.DataType] = {}
+        for i, c in enumerate(self.compiled):
+            if not self.fused[i]:
+                continue
+            names = {n.name for n in c.typed.walk() if isinstance(n, ast.ColumnRef)}
+            for name in names:
+                want = pl_dtype(c.columns[name])
+                if self.wanted.setdefault(name, want) != want:
+                    self.fused = [False] * len(self.compiled)  # conflicting types: no fusion
+                    self.wanted = {}
+                    return
+
+    def evaluate(self, frame: pl.DataFrame, rows: int | None = None) -> list[Evaluated]:
+        n = frame.height if rows is None else rows
+        slow = [
+            evaluate(c, frame, n) if not f else None
+            for c, f in zip(self.compiled, self.fused, strict=True)
+        ]
+        fused = [i for i, f in enumerate(self.fused) if f]
+        if not fused:
+            return cast("list[Evaluated]", slow)
+        schema = frame.schema
+        if any(name not in schema for name in self.wanted):
+            return [evaluate(c, frame, n) for c in self.compiled]  # raises the missing column
+        casts = [
+            pl.col(name).cast(want, strict=False)
+            for name, want in self.wanted.items()
+            if schema[name] != want
+        ]
+        exprs: list[pl.Expr] = []
+        checked: list[int] = []
+        for i in fused:
+            value, errors = self.compiled[i].lowered(False)
+            exprs.append(value.alias(f"v{i}"))
+            if errors:
+                masks = [m.fill_null(False) for m, _ in errors]
+                exprs.append(
+                    (pl.any_horizontal(masks) if len(masks) > 1 else masks[0]).alias(f"f{i}")
+                )
+                checked.append(i)
+        # Sequential and eager: on a batch this small, handing the expressions to polars' thread
+        # pool costs more than it saves (and waits behind whatever else the pool is running),
+        # and so does planning a lazy query.
+        try:
+            prepared = frame.with_columns_seq(casts) if casts else frame
+            out = prepared.select_seq(exprs)
+        except pl.exceptions.PolarsError:
+            return [evaluate(c, frame, n) for c in self.compiled]
+        for i in fused:
+            if i in checked and out[f"f{i}"].any():
+                slow[i] = evaluate(self.compiled[i], frame, n)  # codes and NULLs for failing rows
+                continue
+            values = out[f"v{i}"]
+            if len(values) != n:
+                values = values.clear() if n == 0 else values.new_from_index(0, n)
+            slow[i] = Evaluated(values, None, None)
+        return cast("list[Evaluated]", slow)
+
+
 def _or(a: pa.BooleanArray | None, b: pa.BooleanArray | None) -> pa.BooleanArray | None:
     if a is None:
         return b
@@ -212,6 +291,7 @@ class Fit:
         self.source = source
         self.target = target
         self.cast: expressions.Compiled | None = None
+        self.cast_target: TypeSpec | None = None  # what ``cast`` converts to
         if target.name in STRING_TYPES:
             self.limit = target.length if target.name in ("DT_STR", "DT_WSTR") else 0
             if source.name not in STRING_TYPES:
@@ -220,25 +300,47 @@ class Fit:
                     TypeSpec("DT_WSTR", _WIDE) if target.name in ("DT_STR", "DT_WSTR") else target
                 )
                 self.cast = _cast(source, wide)
+                self.cast_target = wide
         elif target.name == "DT_BYTES":
             self.limit = target.length
             if source.name != "DT_BYTES":
-                self.cast = _cast(source, TypeSpec("DT_BYTES", 8000))
+                self.cast_target = TypeSpec("DT_BYTES", 8000)
+                self.cast = _cast(source, self.cast_target)
         else:
             self.limit = 0
             if source != target:
                 self.cast = _cast(source, target)
+                self.cast_target = target
         # DT_STR lengths count bytes: exact for UTF-8 and single-byte code pages (chars = bytes).
         self.count_bytes = target.name == "DT_STR" and target.codepage == 65001
 
-    def apply(self, values: pl.Series) -> Evaluated:
+    def cast_over(self, name: str) -> expressions.Compiled | None:
+        """:attr:`cast` reading column ``name`` instead of ``v`` (to evaluate several at once)."""
+        if self.cast_target is None:
+            return None
+        return _cast(self.source, self.cast_target, name)
+
+    def apply(
+        self,
+        values: pl.Series,
+        max_bytes: int | None = None,
+        converted: Evaluated | None = None,
+    ) -> Evaluated:
+        """``values`` converted to the column; ``max_bytes``: the longest value's size in bytes
+        when the caller knows it (spares a pass over the strings); ``converted``: the result of
+        :attr:`cast` over ``values`` when the caller evaluated it already."""
         mask: pa.BooleanArray | None = None
         codes: pa.Int32Array | None = None
         if self.cast is not None:
-            out, errors = self.cast.evaluate_polars(pl.DataFrame({"v": values}))
-            values, mask, codes = out, errors.mask, errors.codes
+            if converted is None:
+                out, errors = self.cast.evaluate_polars(pl.DataFrame({"v": values}))
+                values, mask, codes = out, errors.mask, errors.codes
+            else:
+                values, mask, codes = converted.values, converted.error_mask, converted.error_codes
         truncated: pa.BooleanArray | None = None
-        if self.limit > 0 and len(values):
+        if self.cast is not None:
+            max_bytes = None  # the bound was the unconverted values'
+        if self.limit > 0 and len(values) and self._may_exceed(values, max_bytes):
             if self.target.name == "DT_BYTES":
                 lengths = values.bin.size()
             else:
@@ -252,6 +354,36 @@ class Fit:
                 else:
                     values = _cut_strings(values, self.limit, self.count_bytes)
         return Evaluated(values, mask, codes, truncated)
+
+    def _may_exceed(self, values: pl.Series, max_bytes: int | None) -> bool:
+        """Cheap bound: no value is longer than the column when none has more bytes than it
+        allows (a character is at least one byte), so the per-character count is skipped."""
+        if max_bytes is not None:
+            return max_bytes > self.limit
+        if values.dtype not in (pl.String, pl.Binary):
+            return True
+        return _max_bytes(values) > self.limit
+
+
+def arrow_max_bytes(values: pa.Array[Any]) -> int | None:
+    """Size in bytes of the longest value of a string or binary array (None: another type)."""
+    t = values.type
+    if not (
+        pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_binary(t)
+        or pa.types.is_large_binary(t)
+    ):
+        return None
+    longest = pc.max(pc.binary_length(values)).as_py()
+    return int(longest or 0)
+
+
+def _max_bytes(values: pl.Series) -> int:
+    """The longest value's size in bytes (0 when all are NULL)."""
+    sizes = values.bin.size() if values.dtype == pl.Binary else values.str.len_bytes()
+    longest = sizes.max()
+    return int(cast("int", longest) or 0)
 
 
 def _cut_strings(values: pl.Series, limit: int, count_bytes: bool) -> pl.Series:
@@ -273,8 +405,8 @@ def _cut_strings(values: pl.Series, limit: int, count_bytes: bool) -> pl.Series:
     return frame.select(cut.alias(values.name)).to_series()
 
 
-def _cast(source: TypeSpec, target: TypeSpec) -> expressions.Compiled:
-    return expressions.compile(f"{cast_spec_text(target)}[v]", {"v": source})
+def _cast(source: TypeSpec, target: TypeSpec, name: str = "v") -> expressions.Compiled:
+    return expressions.compile(f"{cast_spec_text(target)}[{name}]", {name: source})
 
 
 def check_fit(source: TypeSpec, target: TypeSpec, what: str, path: str) -> ValidationError | None:

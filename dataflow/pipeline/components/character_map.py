@@ -154,7 +154,7 @@ def apply_flags(values: pl.Series, flags: int) -> pl.Series:
         expr = expr.str.to_uppercase()
     if flags & LOWERCASE:
         expr = expr.str.to_lowercase()
-    out = frame.select(expr).to_series()
+    out = frame.select_seq(expr).to_series()  # one expression: no thread pool
     if flags & BYTE_REVERSAL:
         out = pl.Series("v", byte_reverse(to_arrow(out, pa.large_string())))
     return out

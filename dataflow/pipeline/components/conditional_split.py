@@ -36,7 +36,12 @@ from dataflow.core.errors import (
 from dataflow.package.model import Input, Output, to_bool, to_int
 from dataflow.pipeline.component import Emit, PipelineComponent
 from dataflow.pipeline.context import RunContext
-from dataflow.pipeline.exprsupport import ExpressionScope, evaluate, expression_failure
+from dataflow.pipeline.exprsupport import (
+    BatchEvaluator,
+    Evaluated,
+    ExpressionScope,
+    expression_failure,
+)
 from dataflow.pipeline.registry import register
 from dataflow.pipeline.rowerrors import ColumnFailure, Routed, error_batch, route
 
@@ -156,6 +161,7 @@ class ConditionalSplit(PipelineComponent):
         self.used = self.scope.used_lineage(
             c.compiled for c in self.cases if c.compiled is not None
         )
+        self.evaluator = BatchEvaluator([c.compiled for c in self.cases if c.compiled is not None])
         self.default = self._default()
         self.errors_out = self.error_output()
         self.null_code = CODES[NULL_RESULT_CODE].decimal
@@ -163,63 +169,60 @@ class ConditionalSplit(PipelineComponent):
     def process(self, input: Input, batch: pa.RecordBatch) -> list[Emit]:
         n = batch.num_rows
         frame = self.scope.frame(batch, self.used)
-        remaining: pa.BooleanArray = pa.repeat(pa.scalar(True), n)  # type: ignore[attr-defined]
+        results = self.evaluator.evaluate(frame, n)
+        remaining: pa.BooleanArray | None = None  # rows no case took yet; None: every row
         matches: list[tuple[Output, pa.BooleanArray]] = []
         redirect: pa.BooleanArray | None = None
         error_code: pa.Int32Array | None = None
-        for case in self.cases:
-            assert case.compiled is not None
-            result = evaluate(case.compiled, frame, n)
-            values: Any = result.values.to_arrow()
+        for case, result in zip(self.cases, results, strict=True):
+            values: Any = _as_array(result.values.to_arrow())
             # NULL is a failure; so is an evaluation error (whose value is NULL too).
-            failed = pc.and_(pc.is_null(values), remaining)
-            if pc.any(failed).as_py():
-                codes = pa.repeat(pa.scalar(self.null_code, pa.int32()), n)  # type: ignore[attr-defined]
-                if result.error_mask is not None and result.error_codes is not None:
-                    codes = pc.if_else(result.error_mask, result.error_codes, codes)
-                routed = route(
-                    self.model.ref_id,
-                    n,
-                    [
-                        ColumnFailure(
-                            case.output.name,
-                            0,
-                            failed,
-                            codes,
-                            case.output.attrs.get("errorRowDisposition", "NotUsed"),
-                            detail="the condition evaluated to NULL or failed",
+            if values.null_count:
+                failed = pc.is_null(values)
+                if remaining is not None:
+                    failed = pc.and_(failed, remaining)
+                if failed.true_count:
+                    routed = self._failures(case, result, failed, n)
+                    if routed.redirect is not None:
+                        assert routed.error_code is not None
+                        error_code = (
+                            routed.error_code
+                            if redirect is None
+                            else cast(
+                                "pa.Int32Array",
+                                pc.if_else(routed.redirect, routed.error_code, error_code),
+                            )
                         )
-                    ],
-                )
-                if routed.redirect is not None:
-                    assert routed.error_code is not None
-                    error_code = (
-                        routed.error_code
-                        if redirect is None
-                        else cast(
-                            "pa.Int32Array",
-                            pc.if_else(routed.redirect, routed.error_code, error_code),
+                        redirect = (
+                            routed.redirect
+                            if redirect is None
+                            else pc.or_(redirect, routed.redirect)
                         )
-                    )
-                    redirect = (
-                        routed.redirect if redirect is None else pc.or_(redirect, routed.redirect)
-                    )
-                    remaining = pc.and_(remaining, pc.invert(routed.redirect))
-            hit = pc.and_(pc.fill_null(values, False), remaining)
+                        remaining = (
+                            pc.invert(routed.redirect)
+                            if remaining is None
+                            else pc.and_not(remaining, routed.redirect)
+                        )
+                values = pc.fill_null(values, False)
+            hit = values if remaining is None else pc.and_(values, remaining)
             matches.append((case.output, hit))
-            remaining = pc.and_(remaining, pc.invert(hit))
+            remaining = pc.invert(hit) if remaining is None else pc.and_not(remaining, hit)
         emits: list[Emit] = []
         for out, mask in matches:
-            if pc.any(mask).as_py():
-                emits.append((out, batch.filter(mask)))
-        if pc.any(remaining).as_py():
+            taken = mask.true_count
+            if taken:
+                emits.append((out, batch if taken == n else batch.filter(mask)))
+        left = n if remaining is None else remaining.true_count
+        if left:
             if self.default is None:  # validate() reports it; never drop rows silently
                 raise ExecutionError(
                     "DTS_E_INDIVIDUALVALIDATIONFAILED",
                     "rows matched no condition and the component has no default output",
                     path=self.model.ref_id,
                 )
-            emits.append((self.default, batch.filter(remaining)))
+            emits.append(
+                (self.default, batch if remaining is None or left == n else batch.filter(remaining))
+            )
         if redirect is not None and error_code is not None:
             if self.errors_out is None:
                 raise ExecutionError(
@@ -236,6 +239,32 @@ class ConditionalSplit(PipelineComponent):
                 )
             )
         return emits
+
+    def _failures(self, case: _Case, result: Evaluated, failed: pa.BooleanArray, n: int) -> Routed:
+        """Apply the case's error disposition to the rows whose condition is NULL or failed."""
+        codes: Any = pa.repeat(pa.scalar(self.null_code, pa.int32()), n)  # type: ignore[attr-defined]
+        if result.error_mask is not None and result.error_codes is not None:
+            codes = pc.if_else(result.error_mask, result.error_codes, codes)
+        return route(
+            self.model.ref_id,
+            n,
+            [
+                ColumnFailure(
+                    case.output.name,
+                    0,
+                    failed,
+                    codes,
+                    case.output.attrs.get("errorRowDisposition", "NotUsed"),
+                    detail="the condition evaluated to NULL or failed",
+                )
+            ],
+        )
+
+
+def _as_array(values: pa.Array[Any] | pa.ChunkedArray[Any]) -> pa.BooleanArray:
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return cast("pa.BooleanArray", values)
 
 
 def _not_boolean(case: _Case, type_name: str) -> ValidationError:

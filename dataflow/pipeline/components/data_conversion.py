@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import polars as pl
 import pyarrow as pa
 
 from dataflow.core.errors import DataflowError, ExecutionError, ExpressionError, ValidationError
@@ -27,6 +28,7 @@ from dataflow.pipeline.component import ColumnInfo, Emit, PipelineComponent, syn
 from dataflow.pipeline.context import RunContext
 from dataflow.pipeline.exprsupport import (
     TRUNCATION_CODE,
+    BatchEvaluator,
     ExpressionScope,
     Fit,
     lineage_ref,
@@ -115,15 +117,28 @@ class DataConversion(PipelineComponent):
             raise problems[0]
         self.items = items
         self.scope = ExpressionScope(self.layout.input_columns(self.only_input().ref_id))
+        # Every conversion's cast reads its own copy of its source column (c0, c1...), so all of
+        # them run in one polars select per batch.
+        self.casts = [c.fit.cast_over(f"c{i}") for i, c in enumerate(self.items)]
+        self.evaluator = BatchEvaluator([k for k in self.casts if k is not None])
         self.main = self.output(error=False)
         self.errors_out = self.error_output()
 
     def process(self, input: Input, batch: pa.RecordBatch) -> list[Emit]:
-        frame = self.scope.frame(batch, [c.source.lineage_id for c in self.items])
+        frame = pl.from_arrow(
+            pa.RecordBatch.from_arrays(
+                [batch.column(c.source.lineage_id) for c in self.items],
+                names=[f"c{i}" for i in range(len(self.items))],
+            ),
+            rechunk=False,
+        )
+        assert isinstance(frame, pl.DataFrame)
+        converted = iter(self.evaluator.evaluate(frame, batch.num_rows))
         failures: list[ColumnFailure] = []
         arrays: list[pa.Array[Any]] = []
-        for c in self.items:
-            fitted = c.fit.apply(frame.get_column(self.scope.key_of[c.source.lineage_id]))
+        for i, c in enumerate(self.items):
+            done = next(converted) if self.casts[i] is not None else None
+            fitted = c.fit.apply(frame.get_column(f"c{i}"), converted=done)
             if fitted.error_mask is not None and fitted.error_codes is not None:
                 failures.append(
                     ColumnFailure(

@@ -24,11 +24,12 @@ from dataflow.pipeline.component import ColumnInfo, Emit, PipelineComponent, syn
 from dataflow.pipeline.context import RunContext
 from dataflow.pipeline.exprsupport import (
     TRUNCATION_CODE,
+    BatchEvaluator,
     ExpressionScope,
     Fit,
+    arrow_max_bytes,
     check_fit,
     combine_errors,
-    evaluate,
     expression_failure,
     to_arrow,
 )
@@ -47,6 +48,7 @@ class _Derivation:
     ref_id: str  # the column's refId, for messages
     compiled: expressions.Compiled | None = None
     fit: Fit | None = None
+    arrow_type: pa.DataType | None = None  # the column's Arrow type (built once)
 
 
 def _expression(col: OutputColumn | InputColumn) -> str:
@@ -144,11 +146,13 @@ class DerivedColumn(PipelineComponent):
             try:
                 d.compiled = self.scope.compile(d.text, ctx)
                 d.fit = Fit(d.compiled.type, d.info.spec)
+                d.arrow_type = d.info.field.type
             except ExpressionError as exc:
                 raise expression_failure(exc, f"derived column {d.info.name!r}", d.ref_id) from None
         self.used = self.scope.used_lineage(
             d.compiled for d in self.items if d.compiled is not None
         )
+        self.evaluator = BatchEvaluator([d.compiled for d in self.items if d.compiled is not None])
         self.main = self.output(error=False)
         self.errors_out = self.error_output()
 
@@ -157,10 +161,17 @@ class DerivedColumn(PipelineComponent):
         failures: list[ColumnFailure] = []
         infos: list[ColumnInfo] = []
         arrays: list[pa.Array[Any]] = []
-        for d in self.items:
-            assert d.compiled is not None and d.fit is not None
-            computed = evaluate(d.compiled, frame, batch.num_rows)
-            fitted = d.fit.apply(computed.values)
+        computed_all = self.evaluator.evaluate(frame, batch.num_rows)
+        for d, computed in zip(self.items, computed_all, strict=True):
+            assert d.fit is not None and d.arrow_type is not None
+            # Strings that need no conversion: the Arrow column (built anyway for the output)
+            # bounds their length cheaply, and is the output when nothing was cut.
+            ready: pa.Array[Any] | None = None
+            longest: int | None = None
+            if d.fit.cast is None and d.fit.limit > 0:
+                ready = to_arrow(computed.values, d.arrow_type)
+                longest = arrow_max_bytes(ready)
+            fitted = d.fit.apply(computed.values, longest)
             mask, codes = combine_errors(computed, fitted)
             values = fitted.values
             if mask is not None:
@@ -181,7 +192,8 @@ class DerivedColumn(PipelineComponent):
                     )
                 )
             infos.append(d.info)
-            arrays.append(to_arrow(values, d.info.field.type))
+            same = ready is not None and values is computed.values
+            arrays.append(ready if same else to_arrow(values, d.arrow_type))
         routed = route(self.model.ref_id, batch.num_rows, failures)
         out = sync_batch(batch, infos, arrays)
         if routed.redirect is None:
