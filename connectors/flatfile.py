@@ -42,8 +42,9 @@ the next line); a qualifier inside an unqualified value of a qualified column is
 unbalanced quoting.
 
 Writing (:class:`FlatFileWriter`) is one vectorised join per batch (``binary_join_element_wise``
-over fields and delimiters, or polars' CSV writer for plain unqualified delimited files), written
-with a single ``write`` call and transcoded only when the text is not ASCII.
+over fields and delimiters, or polars' CSV writer for plain unqualified delimited files, which
+also takes whole polars frames: :meth:`FlatFileWriter.write_frame`), written with a single
+``write`` call and transcoded only when the text is not ASCII.
 """
 
 from __future__ import annotations
@@ -66,6 +67,14 @@ FORMATS: Final = frozenset({"Delimited", "FixedWidth", "RaggedRight"})
 _BLOCK: Final = 16 << 20  # bytes read at a time: big enough for pyarrow's threads, bounded memory
 _FAST_ROW_DELIMITERS: Final = frozenset({"\n", "\r\n", "\r"})
 _UNIT_SEPARATOR: Final = "\x1f"  # pyarrow needs a column delimiter even for one-column files
+
+
+def _parse_block(nbytes: int) -> int:
+    """pyarrow.csv's block size for a chunk: one block per core, at least 4 MiB. Each block
+    becomes one chunk of the parsed columns, so large blocks give large batches downstream
+    (every component pays a fixed cost per batch)."""
+    cores = os.cpu_count() or 1
+    return max(4 << 20, -(-nbytes // cores))
 
 
 def _text(value: str) -> pa.Scalar[Any]:
@@ -229,7 +238,7 @@ def _utf8_tail_cut(block: bytes) -> int:
     return n
 
 
-def _as_string_array(data: bytes) -> pa.Array:
+def _as_string_array(data: bytes | bytearray) -> pa.Array:
     """One ``large_string`` value holding ``data`` (checked to be UTF-8)."""
     arr = pa.LargeStringArray.from_buffers(
         1, pa.py_buffer(pa.array([0, len(data)], pa.int64()).buffers()[1]), pa.py_buffer(data)
@@ -241,7 +250,7 @@ def _as_string_array(data: bytes) -> pa.Array:
     return arr
 
 
-def _lines(data: bytes, delimiter: str) -> pa.Array:
+def _lines(data: bytes | bytearray, delimiter: str) -> pa.Array:
     """The records of ``data`` split by ``delimiter`` (a final delimiter ends, not starts, one)."""
     lines = pc.list_flatten(pc.split_pattern(_as_string_array(data), delimiter))
     if data.endswith(delimiter.encode()):
@@ -330,8 +339,13 @@ class FlatFileReader:
                         if carry:
                             yield carry
                         return
-                    block = carry + block
+                    if carry:
+                        block = carry + block
                     cut = _utf8_tail_cut(block)  # keep characters whole across blocks
+                    if cut == len(block):  # the usual case: no copies
+                        carry = b""
+                        yield block
+                        continue
                     carry = block[cut:]
                     if cut:
                         yield block[:cut]
@@ -396,7 +410,7 @@ class FlatFileReader:
             cols = self._parse(rows[0] + self._rd.encode(), 1)
             self.names = [str(c[0]) if len(c) else "" for c in (col.to_pylist() for col in cols)]
 
-    def _chunks(self) -> Iterator[bytes]:
+    def _chunks(self) -> Iterator[bytes | bytearray]:
         """Chunks of whole records (the last one may lack its final delimiter)."""
         buf = _Buffer(self._utf8_blocks())
         self._skip_header(buf)
@@ -405,22 +419,37 @@ class FlatFileReader:
             return
         d = self._rd.encode()
         q = self._q.encode()
+        # Blocks are appended to a bytearray and a chunk is that bytearray cut short at its last
+        # whole record (the rest starts the next one): one copy of the bytes, not two. A chunk
+        # is never changed once yielded.
+        data = bytearray(buf.data)
+        buf.data = b""
+        eof = buf.eof
         while True:
-            if len(buf.data) < self.block_bytes and buf.more():
-                continue
-            data = buf.data
+            if len(data) < self.block_bytes and not eof:
+                block = next(buf.blocks, None)
+                if block is not None:
+                    data += block
+                    continue
+                eof = True
             pos = data.rfind(d)
             while q and pos >= 0 and data.count(q, 0, pos) % 2:
                 pos = data.rfind(d, 0, pos)
             if pos >= 0:
                 cut = pos + len(d)
-                yield data[:cut]
-                buf.data = data[cut:]
-            if buf.eof or not buf.more():
-                if buf.data:
-                    yield buf.data
-                    buf.data = b""
-                return
+                rest = data[cut:]
+                del data[cut:]
+                yield data
+                data = rest
+            if not eof:
+                block = next(buf.blocks, None)
+                if block is not None:
+                    data += block
+                    continue
+                eof = True
+            if data:
+                yield data
+            return
 
     def _fixed_chunks(self, buf: _Buffer) -> Iterator[bytes]:
         width = self.fmt.record_width
@@ -454,7 +483,7 @@ class FlatFileReader:
     def _delimiter(self) -> str:
         return self.fmt.columns[0].delimiter if len(self.fmt.columns) > 1 else _UNIT_SEPARATOR
 
-    def _fast_ok(self, chunk: bytes) -> bool:
+    def _fast_ok(self, chunk: bytes | bytearray) -> bool:
         """True when pyarrow.csv reads ``chunk`` exactly as SSIS would (for CRLF files without
         qualifiers, :meth:`_rows_match` completes the check after parsing)."""
         q = self._q.encode()
@@ -487,7 +516,7 @@ class FlatFileReader:
         before = pc.is_in(b.take(opening), value_set=edges)
         return bool(pc.all(after).as_py() is not False and pc.all(before).as_py() is not False)
 
-    def _parse_fast(self, chunk: bytes) -> list[Any] | None:
+    def _parse_fast(self, chunk: bytes | bytearray) -> list[Any] | None:
         if self.column_types:
             try:
                 return self._read_csv(chunk, typed=True)
@@ -505,14 +534,17 @@ class FlatFileReader:
         if "utf8" in str(exc).lower():
             raise FlatFileError("encoding", "the file is not valid in its code page") from None
 
-    def _read_csv(self, chunk: bytes, *, typed: bool) -> list[Any]:
-        q = self._q or False
+    def _read_csv(self, chunk: bytes | bytearray, *, typed: bool) -> list[Any]:
+        # A chunk without any qualifier parses faster without quoting (same fields).
+        q = self._q if self._q and self._q.encode() in chunk else False
         types = dict.fromkeys(self._ids, pa.large_string())
         if typed:
             types.update({self._ids[i]: t for i, t in self.column_types.items()})
         table = pacsv.read_csv(
             pa.BufferReader(chunk),
-            read_options=pacsv.ReadOptions(column_names=self._ids, block_size=1 << 20),
+            read_options=pacsv.ReadOptions(
+                column_names=self._ids, block_size=_parse_block(len(chunk))
+            ),
             parse_options=pacsv.ParseOptions(
                 delimiter=self._delimiter(),
                 quote_char=q,
@@ -572,7 +604,7 @@ class FlatFileReader:
         )
         return merged.to_arrow().cast(pa.large_string())
 
-    def _parse_general(self, chunk: bytes, first_row: int) -> list[pa.Array]:
+    def _parse_general(self, chunk: bytes | bytearray, first_row: int) -> list[pa.Array]:
         lines = _lines(chunk, self._rd)
         if self._q and self._q.encode() in chunk:
             lines = self._merge_qualified_lines(lines)
@@ -602,10 +634,10 @@ class FlatFileReader:
             out.append(unq.cast(pa.large_string()))
         return out
 
-    def _parse_ragged(self, chunk: bytes) -> list[pa.Array]:
+    def _parse_ragged(self, chunk: bytes | bytearray) -> list[pa.Array]:
         return self._cut_columns(_lines(chunk, self._rd))
 
-    def _parse_fixed(self, chunk: bytes) -> list[pa.Array]:
+    def _parse_fixed(self, chunk: bytes | bytearray) -> list[pa.Array]:
         width = self.fmt.record_width
         text = _as_string_array(chunk)
         nbytes = len(chunk)
@@ -643,7 +675,7 @@ class FlatFileReader:
                 out.append(pc.utf8_slice_codeunits(records, start, 1 << 62))
         return [a.cast(pa.large_string()) for a in out]
 
-    def _parse(self, chunk: bytes, first_row: int) -> list[Any]:
+    def _parse(self, chunk: bytes | bytearray, first_row: int) -> list[Any]:
         if self.fmt.format == "FixedWidth":
             return self._parse_fixed(chunk)
         if self.fmt.format == "RaggedRight":
@@ -654,7 +686,7 @@ class FlatFileReader:
                 return cols
         return self._parse_general(chunk, first_row)
 
-    def _rows_match(self, chunk: bytes, cols: list[Any]) -> bool:
+    def _rows_match(self, chunk: bytes | bytearray, cols: list[Any]) -> bool:
         """For CRLF files without qualifiers: pyarrow also ends rows at a lone CR or LF, which
         SSIS keeps as data; then it finds more rows than the chunk has CRLFs."""
         q = self._q.encode()
@@ -772,15 +804,21 @@ class FlatFileWriter:
             arr = pc.binary_join_element_wise(_text(q), quoted, _text(q), _text(""))
         return [arr, _text(c.delimiter if not last else self.fmt.record_delimiter)]
 
-    def _polars_writable(self, columns: Sequence[pa.Array]) -> bool:
-        """True when polars' CSV writer gives exactly our text (uniform single-character
-        delimiter, no qualifier, and values polars formats like SSIS: text, integers, decimals,
-        dates)."""
+    @property
+    def polars_format(self) -> bool:
+        """True when polars' CSV writer can write this file (uniform single-character delimiter,
+        no qualifier): then :meth:`write_frame` takes whole polars frames."""
         fmt = self.fmt
         if fmt.format != "Delimited" or fmt.text_qualifier:
             return False
         delims = {c.delimiter for c in fmt.columns[:-1]}
-        if len(delims) > 1 or any(len(d) != 1 for d in delims):
+        return not (len(delims) > 1 or any(len(d) != 1 for d in delims))
+
+    def _polars_writable(self, columns: Sequence[pa.Array]) -> bool:
+        """True when polars' CSV writer gives exactly our text (uniform single-character
+        delimiter, no qualifier, and values polars formats like SSIS: text, integers, decimals,
+        dates)."""
+        if not self.polars_format:
             return False
         return all(
             pa.types.is_large_string(a.type)
@@ -795,7 +833,7 @@ class FlatFileWriter:
         if self.encoding == "utf-8":
             self._write_bytes(data)
             return
-        raw = bytes(data)
+        raw = data if isinstance(data, bytes) else bytes(data)
         if self._ascii_superset and raw.isascii():
             self._write_bytes(raw)  # ASCII needs no transcoding
         else:
@@ -817,26 +855,7 @@ class FlatFileWriter:
             names = [f"c{i}" for i in range(len(columns))]
             frame = pl.from_arrow(pa.RecordBatch.from_arrays(list(columns), names=names))
             assert isinstance(frame, pl.DataFrame)
-            options: dict[str, Any] = {
-                "include_header": False,
-                "separator": self.fmt.columns[0].delimiter if len(columns) > 1 else ",",
-                "line_terminator": self.fmt.record_delimiter,
-                "quote_style": "never",
-                "null_value": "",
-            }
-            if self.encoding == "utf-8" and self._file is not None:
-                try:
-                    frame.write_csv(self._file, **options)  # straight into the file
-                except OSError as exc:
-                    raise FlatFileError(
-                        "io", f"write failed: {exc.strerror}", path=self.path
-                    ) from None
-            else:
-                buffer = io.BytesIO()
-                frame.write_csv(buffer, **options)
-                self._encoded(buffer.getbuffer())
-            if count:
-                self.rows += n
+            self.write_frame(frame, count=count)
             return
         parts: list[Any] = []
         last_i = len(columns) - 1
@@ -854,6 +873,37 @@ class FlatFileWriter:
         lo, hi = offsets[0].as_py(), offsets[n].as_py()
         data = lines.buffers()[2]
         self._encoded(memoryview(data)[lo:hi] if data is not None else b"")
+        if count:
+            self.rows += n
+
+    def write_frame(self, frame: pl.DataFrame, *, count: bool = True) -> None:
+        """Append the rows of a polars frame (one column per file column, in file order) with
+        polars' CSV writer; only when :attr:`polars_format`. Text columns are written as they
+        are, integers, decimals and dates as polars formats them (``yyyy-mm-dd``), NULL empty.
+        """
+        if frame.width != len(self.fmt.columns):
+            raise FlatFileError(
+                "config", f"{frame.width} columns given for {len(self.fmt.columns)} in the file"
+            )
+        n = frame.height
+        if n == 0:
+            return
+        options: dict[str, Any] = {
+            "include_header": False,
+            "separator": self.fmt.columns[0].delimiter if frame.width > 1 else ",",
+            "line_terminator": self.fmt.record_delimiter,
+            "quote_style": "never",
+            "null_value": "",
+        }
+        if self.encoding == "utf-8" and self._file is not None:
+            try:
+                frame.write_csv(self._file, **options)  # straight into the file
+            except OSError as exc:
+                raise FlatFileError("io", f"write failed: {exc.strerror}", path=self.path) from None
+        else:
+            buffer = io.BytesIO()
+            frame.write_csv(buffer, **options)
+            self._encoded(buffer.getvalue())
         if count:
             self.rows += n
 

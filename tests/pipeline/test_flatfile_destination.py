@@ -13,7 +13,7 @@ import pytest
 
 import dataflow.pipeline.components.flatfile_destination
 import dataflow.pipeline.components.flatfile_source  # noqa: F401 - registers the components
-from dataflow.core.datatypes import make_spec
+from dataflow.core.datatypes import make_spec, spec_from_field
 from dataflow.core.errors import DataflowError
 from dataflow.package import builder as b
 from dataflow.package.model import (
@@ -319,3 +319,37 @@ def test_unencodable_character_fails_with_a_code(tmp_path: Path) -> None:
     with pytest.raises(DataflowError) as exc:
         run_flow(pkg)
     assert exc.value.code == "DTS_E_PROCESSINPUTFAILED"
+
+
+def test_unqualified_file_of_every_type_has_the_text_forms(tmp_path: Path) -> None:
+    """Unqualified delimited files are written by polars' CSV writer: same text as to_text."""
+    ts = dt.datetime(2024, 2, 29, 13, 5, 9, 120000)
+    table = pa.table(
+        {
+            "i": pa.array([1, None, -3], pa.int32()),
+            "s": pa.array(["a", None, ""], pa.large_string()),
+            "r8": pa.array([1.5, None, 1e20], pa.float64()),
+            "r4": pa.array([0.1, -2.0, None], pa.float32()),
+            "d": pa.array([dt.date(2024, 2, 29), None, dt.date(1999, 1, 1)], pa.date32()),
+            "ts": pa.array([ts, dt.datetime(2024, 1, 1), None], pa.timestamp("us")),
+            "t": pa.array([dt.time(1, 2, 3, 500000), None, dt.time(0)], pa.time64("us")),
+            "b": pa.array([True, None, False], pa.bool_()),
+            "n": pa.array(
+                [decimal.Decimal("12.50"), None, decimal.Decimal("-0.05")], pa.decimal128(18, 2)
+            ),
+            "x": pa.array([b"\x01\xab", None, b""], pa.large_binary()),
+        }
+    )
+    src = table_source(table)
+    cm = flat_cm("All", str(tmp_path / "all.csv"), table.schema, TextQualifier="_x003C_none_x003E_")
+    pkg = conformance.assemble(src, destination_model(src, cm)).with_changes(
+        connection_managers=(cm,)
+    )
+    run_flow(pkg)
+    texts = [
+        to_text(table.column(f.name).combine_chunks(), spec_from_field(f)) for f in table.schema
+    ]
+    expected = "".join(
+        ",".join(t[r].as_py() or "" for t in texts) + "\r\n" for r in range(table.num_rows)
+    )
+    assert (tmp_path / "all.csv").read_bytes() == expected.encode()

@@ -13,6 +13,10 @@ holds more than one batch:
 * decimals in fixed notation with their scale, never with an exponent; binary as hexadecimal;
 * NULL as an empty field.
 
+Unqualified delimited files (one single-character delimiter) are written by polars' CSV writer:
+the batch becomes one polars frame, the types polars does not format like SSIS are formatted in
+one ``select``, and the frame goes straight to the writer. Other files are joined with Arrow.
+
 ``Overwrite`` (default True) truncates the file, False appends; ``Header`` is written before the
 data (then the column names when the connection manager has ColumnNamesInFirstDataRow), both only
 when the file starts empty.
@@ -45,11 +49,58 @@ def _fraction(expr: pl.Expr, digits: int) -> pl.Expr:
     return pl.lit(".") + micro.str.slice(0, digits)
 
 
+def _text_expr(col: pl.Expr, t: pa.DataType, spec: TypeSpec) -> pl.Expr | None:
+    """A polars expression giving SSIS's text form of ``col`` (Arrow type ``t``, SSIS type
+    ``spec``); None for types Arrow's cast formats (see :func:`to_text`)."""
+    name = spec.name
+    if pa.types.is_boolean(t):
+        # NULL stays NULL (when/then alone would make it "False")
+        return pl.when(col).then(pl.lit("True")).when(col.not_()).then(pl.lit("False"))
+    if pa.types.is_floating(t):
+        return col.cast(pl.String)
+    if pa.types.is_timestamp(t):
+        text = col.dt.strftime("%Y-%m-%d %H:%M:%S")
+        if name == "DT_DBTIMESTAMP2":
+            return text + _fraction(col, spec.scale) if spec.scale else text
+        # DT_DBTIMESTAMP, DT_DATE, DT_FILETIME: milliseconds, only when there are some
+        return pl.when(col.dt.microsecond() != 0).then(text + _fraction(col, 3)).otherwise(text)
+    if pa.types.is_time(t):
+        text = col.dt.strftime("%H:%M:%S")
+        return text + _fraction(col, spec.scale) if name == "DT_DBTIME2" and spec.scale else text
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        return col.bin.encode("hex").str.to_uppercase()
+    if pa.types.is_struct(t) and name == "DT_DBTIMESTAMPOFFSET":
+        utc, offset = col.struct.field("utc"), col.struct.field("offset_min")
+        local = utc.dt.replace_time_zone(None) + pl.duration(minutes=offset)
+        sign = pl.when(offset < 0).then(pl.lit("-")).otherwise(pl.lit("+"))
+        hh = (offset.abs() // 60).cast(pl.String).str.zfill(2)
+        mm = (offset.abs() % 60).cast(pl.String).str.zfill(2)
+        frac = _fraction(local, spec.scale) if spec.scale else pl.lit("")
+        return local.dt.strftime("%Y-%m-%d %H:%M:%S") + frac + pl.lit(" ") + sign + hh + ":" + mm
+    return None
+
+
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_large_string(t) or pa.types.is_string(t) or pa.types.is_string_view(t)
+
+
+def _polars_plain(t: pa.DataType) -> bool:
+    """Types polars' CSV writer formats exactly as SSIS text (no expression needed); floats
+    it writes as their cast to text does (shortest round-trip form)."""
+    return (
+        _is_text(t)
+        or pa.types.is_null(t)
+        or pa.types.is_integer(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_decimal(t)
+        or pa.types.is_date32(t)
+    )
+
+
 def to_text(arr: pa.Array, spec: TypeSpec) -> pa.Array:
     """A column of SSIS type ``spec`` in SSIS's text form (NULL stays NULL)."""
     t = arr.type
-    name = spec.name
-    if pa.types.is_large_string(t) or pa.types.is_string(t) or pa.types.is_string_view(t):
+    if _is_text(t):
         return arr.cast(pa.large_string())
     if pa.types.is_null(t):
         return pa.nulls(len(arr), pa.large_string())
@@ -57,32 +108,12 @@ def to_text(arr: pa.Array, spec: TypeSpec) -> pa.Array:
         return pc.if_else(arr, "True", "False").cast(pa.large_string())
     if pa.types.is_integer(t) or pa.types.is_decimal(t) or pa.types.is_date(t):
         return arr.cast(pa.large_string())
-    s = pl.from_arrow(pa.table({"v": arr})).get_column("v")  # type: ignore[union-attr]
-    col = pl.col("v")
-    if pa.types.is_floating(t):
-        expr = col.cast(pl.String)
-    elif pa.types.is_timestamp(t):
-        text = col.dt.strftime("%Y-%m-%d %H:%M:%S")
-        if name == "DT_DBTIMESTAMP2":
-            expr = text + _fraction(col, spec.scale) if spec.scale else text
-        else:  # DT_DBTIMESTAMP, DT_DATE, DT_FILETIME: milliseconds, only when there are some
-            expr = pl.when(col.dt.microsecond() != 0).then(text + _fraction(col, 3)).otherwise(text)
-    elif pa.types.is_time(t):
-        text = col.dt.strftime("%H:%M:%S")
-        expr = text + _fraction(col, spec.scale) if name == "DT_DBTIME2" and spec.scale else text
-    elif pa.types.is_binary(t) or pa.types.is_large_binary(t):
-        expr = col.bin.encode("hex").str.to_uppercase()
-    elif pa.types.is_struct(t) and name == "DT_DBTIMESTAMPOFFSET":
-        utc, offset = col.struct.field("utc"), col.struct.field("offset_min")
-        local = utc.dt.replace_time_zone(None) + pl.duration(minutes=offset)
-        sign = pl.when(offset < 0).then(pl.lit("-")).otherwise(pl.lit("+"))
-        hh = (offset.abs() // 60).cast(pl.String).str.zfill(2)
-        mm = (offset.abs() % 60).cast(pl.String).str.zfill(2)
-        frac = _fraction(local, spec.scale) if spec.scale else pl.lit("")
-        expr = local.dt.strftime("%Y-%m-%d %H:%M:%S") + frac + pl.lit(" ") + sign + hh + ":" + mm
-    else:
+    expr = _text_expr(pl.col("v"), t, spec)
+    if expr is None:
         return arr.cast(pa.large_string())
-    out = s.to_frame().select(expr.alias("v")).get_column("v").to_arrow()
+    frame = pl.from_arrow(pa.table({"v": arr}))
+    assert isinstance(frame, pl.DataFrame)
+    out = frame.select(expr.alias("v")).get_column("v").to_arrow()
     out = out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
     return out.cast(pa.large_string())
 
@@ -142,6 +173,9 @@ class FlatFileDestination(PipelineComponent):
     def process(self, input: Input, batch: pa.RecordBatch) -> list[Emit]:
         self.context.check_cancel(self.model.ref_id)
         n = batch.num_rows
+        if self.writer is not None and self.writer.polars_format:
+            self._write_polars(batch)
+            return []
         columns: list[pa.Array] = []
         for m in self.mapping:
             if m is None:
@@ -160,6 +194,39 @@ class FlatFileDestination(PipelineComponent):
         except FlatFileError as exc:
             raise file_error(exc, self.model.ref_id, writing=True) from None
         return []
+
+    def _write_polars(self, batch: pa.RecordBatch) -> None:
+        """The batch formatted in one polars ``select`` and written by polars' CSV writer."""
+        assert self.writer is not None
+        n = batch.num_rows
+        arrays: list[pa.Array] = []
+        exprs: list[pl.Expr] = []
+        formatted = False
+        for i, m in enumerate(self.mapping):
+            name = f"c{i}"
+            col = pl.col(name)
+            if m is None:
+                arrays.append(pa.nulls(n, pa.large_string()))
+                exprs.append(col)
+                continue
+            arr = batch.column(m[0])
+            t = arr.type
+            expr = None if _polars_plain(t) else _text_expr(col, t, m[1])
+            if expr is None and not _polars_plain(t):
+                arr = to_text(arr, m[1])  # a type Arrow's cast formats
+            arrays.append(arr)
+            formatted = formatted or expr is not None
+            exprs.append(col if expr is None else expr.alias(name))
+        frame = pl.from_arrow(
+            pa.RecordBatch.from_arrays(arrays, names=[f"c{i}" for i in range(len(arrays))])
+        )
+        assert isinstance(frame, pl.DataFrame)
+        if formatted:
+            frame = frame.select(exprs)
+        try:
+            self.writer.write_frame(frame)
+        except FlatFileError as exc:
+            raise file_error(exc, self.model.ref_id, writing=True) from None
 
     def finish(self) -> None:
         self.close()

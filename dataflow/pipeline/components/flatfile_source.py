@@ -272,6 +272,15 @@ def fast_types(plans: list[_Plan]) -> dict[int, pa.DataType]:
     return {f: t for f, t in typed.items() if sum(p.field == f for p in plans) == 1 and f in used}
 
 
+def _may_exceed(col: pa.Array, spec: TypeSpec) -> bool:
+    """False when no value of the text column ``col`` can be longer than ``spec.length``
+    characters: no value has more bytes than that (a quick look at the offsets only)."""
+    if not len(col):
+        return False
+    longest = pc.max(pc.binary_length(col)).as_py()
+    return longest is not None and longest > spec.length
+
+
 def convert_batch(
     raw: pa.RecordBatch, plans: list[_Plan], retain_nulls: bool, file_name: str
 ) -> tuple[list[pa.Array], list[ColumnFailure]]:
@@ -298,11 +307,11 @@ def convert_batch(
             if retain_nulls:
                 value = pc.if_else(pc.equal(col, ""), None, value)
             values[k] = value
-            if spec.name in ("DT_STR", "DT_WSTR") and spec.length > 0:
+            if spec.name in ("DT_STR", "DT_WSTR") and spec.length > 0 and _may_exceed(col, spec):
                 truncations[k] = pc.greater(pc.utf8_length(col), spec.length)
         elif not is_text:  # typed by the reader: empty fields arrived as NULL
             default = None if retain_nulls else _default(spec)
-            if default is not None:
+            if default is not None and col.null_count:
                 if pa.types.is_decimal(col.type):
                     default = decimal.Decimal(default)
                 col = pc.fill_null(col, pa.scalar(default, col.type))
