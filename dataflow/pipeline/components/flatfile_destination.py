@@ -81,7 +81,7 @@ def _text_expr(col: pl.Expr, t: pa.DataType, spec: TypeSpec) -> pl.Expr | None:
 
 
 def _is_text(t: pa.DataType) -> bool:
-    return pa.types.is_large_string(t) or pa.types.is_string(t) or pa.types.is_string_view(t)
+    return bool(pa.types.is_large_string(t) or pa.types.is_string(t) or pa.types.is_string_view(t))
 
 
 def _polars_plain(t: pa.DataType) -> bool:
