@@ -17,28 +17,10 @@ from dataflow.package import builder as b
 from dataflow.package.model import Executable, FrozenMap, Package, Pipeline, XmlNode
 from dataflow.package.reader import load_package
 from dataflow.package.writer import save_package, to_xml_bytes
+from tests.package.modeldiff import first_difference as difference
 
 GUID = re.compile(r"^\{[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}\}$")
 SQLTASK = "www.microsoft.com/sqlserver/dts/tasks/sqltask"
-
-
-def difference(a: Any, c: Any, path: str = "package") -> str | None:
-    """The first field where two models differ (readable failure messages)."""
-    if a == c:
-        return None
-    if type(a) is not type(c):
-        return f"{path}: {type(a).__name__} != {type(c).__name__}"
-    if dataclasses.is_dataclass(a):
-        for f in dataclasses.fields(a):
-            if f.compare and getattr(a, f.name) != getattr(c, f.name):
-                return difference(getattr(a, f.name), getattr(c, f.name), f"{path}.{f.name}")
-    if isinstance(a, tuple):
-        if len(a) != len(c):
-            return f"{path}: {len(a)} items != {len(c)}"
-        for i, (x, y) in enumerate(zip(a, c, strict=True)):
-            if x != y:
-                return difference(x, y, f"{path}[{i}]")
-    return f"{path}: {a!r:.300} != {c!r:.300}"
 
 
 def round_trip(pkg: Package, tmp_path: Path) -> Package:
