@@ -56,9 +56,8 @@ from .types import (
 
 #: features the vectorised back end does not implement yet (the scalar back end does)
 UNSUPPORTED: Final[dict[str, str]] = {
-    "cast-to-binary": "casts of strings to DT_BYTES/DT_IMAGE (UTF-16LE encoding)",
-    "cast-from-binary": "casts of DT_BYTES/DT_IMAGE to DT_R4",
-    "TOKEN-delimiters": "TOKEN/TOKENCOUNT with delimiters that depend on a column",
+    "cast-to-binary": "casts to DT_BYTES/DT_IMAGE from this type",
+    "cast-from-binary": "casts of this type to this target",
 }
 
 Mask = tuple[pl.Expr, str]
@@ -540,6 +539,10 @@ class PolarsCompiler:
                 return v.cast(dtype), errors
             elif src == "DT_DATE":
                 v = self._ole(e)
+            elif src in BINARIES:  # the scalar evaluator: every non-NULL value fails
+                return pl.when(e.is_null()).then(pl.lit(None, dtype=dtype)), _fail(
+                    e.is_not_null(), failed
+                )
             else:
                 raise _unsupported("cast-from-binary", node)
             if dst == "DT_R4" and src in ("DT_R8", "DT_NUMERIC", "DT_DECIMAL", "DT_CY", "DT_DATE"):
@@ -626,6 +629,8 @@ class PolarsCompiler:
                     h.str.slice(16, 16),
                 ]
                 data = pl.concat_str(parts).str.decode("hex")
+            elif src in TEXTS:  # UTF-16LE, as the scalar evaluator encodes
+                data = utf16le(e)
             else:
                 raise _unsupported("cast-to-binary", node)
             if dst == "DT_BYTES" and target.length:
@@ -1024,6 +1029,56 @@ def _findstring(
 _BYTE_HEX: Final = [f"{b:02X}" for b in range(256)]
 
 
+#: four upper-case hex digits of every 16-bit value
+_HEX16: Final = pl.Series([f"{u:04X}" for u in range(1 << 16)], dtype=pl.String)
+_U16: Final = pl.Series(range(1 << 16), dtype=pl.Int64)
+
+
+def utf16le(e: pl.Expr) -> pl.Expr:
+    """Strings -> their UTF-16LE bytes (surrogate pairs above U+FFFF), in stages over the code
+    points (each stage materialised once): UTF-8 bytes as an integer -> code point -> UTF-16
+    units with their bytes swapped -> hex -> bytes."""
+    el = pl.element()
+    utf8 = el.cast(pl.Binary).bin.encode("hex").str.to_integer(base=16, strict=False)
+
+    def byte(k: int) -> pl.Expr:  # the k-th byte from the end (6 payload bits for k < lead)
+        return (el // (1 << (8 * k))) % 256
+
+    code_point = (
+        pl.when(el < 0x80)
+        .then(el)
+        .when(el < 0x10000)
+        .then((byte(1) % 32) * 64 + byte(0) % 64)
+        .when(el < 0x1000000)
+        .then((byte(2) % 16) * 4096 + (byte(1) % 64) * 64 + byte(0) % 64)
+        .otherwise(
+            (byte(3) % 8) * 262144 + (byte(2) % 64) * 4096 + (byte(1) % 64) * 64 + byte(0) % 64
+        )
+    )
+
+    def swap(u: pl.Expr) -> pl.Expr:
+        return (u % 256) * 256 + u // 256
+
+    c = el - 0x10000
+    units = (
+        pl.when(el < 0x10000)
+        .then(swap(el))
+        .otherwise(swap(0xD800 + c // 1024) * 65536 + swap(0xDC00 + c % 1024))
+    )
+
+    def hex16(u: pl.Expr) -> pl.Expr:
+        return u.replace_strict(_U16, _HEX16, return_dtype=pl.String)
+
+    hexed = (
+        pl.when(el < 0x10000)
+        .then(hex16(el % 65536))
+        .otherwise(pl.concat_str([hex16(el // 65536), hex16(el % 65536)]))
+    )
+    chars = e.str.split("").list.eval(utf8.cast(pl.Int64))
+    text = chars.list.eval(code_point).list.eval(units).list.eval(hexed.fill_null(""))
+    return text.list.join("").str.decode("hex")
+
+
 def int_byte_hex(e: pl.Expr, name: str) -> list[pl.Expr]:
     """Two upper-case hex digits per byte of an integer in its type's width, most significant
     first (two's complement for negatives). Each byte refers to ``e`` once, so nesting stays
@@ -1181,10 +1236,19 @@ def _find_offset(c: PolarsCompiler, node: ast.Function) -> pl.Expr | None:
     return at.cast(pl.Int64).fill_null(-1) + k.value
 
 
-def _tokens(c: PolarsCompiler, node: ast.Function, s: pl.Expr) -> pl.Expr | None:
-    """The non-empty tokens of ``s`` as a list (None when the delimiters are NULL)."""
-    if not _columns_free(node.args[1]):
-        raise _unsupported("TOKEN-delimiters", node)
+def _tokens(c: PolarsCompiler, node: ast.Function, s: pl.Expr, d: pl.Expr) -> pl.Expr | None:
+    """The non-empty tokens of ``s`` as a list (None when the delimiters are a NULL constant;
+    a NULL list where ``s`` or delimiters ``d`` from a column are NULL)."""
+    if not _columns_free(node.args[1]):  # delimiters per row: a regex per row
+        # every run of characters outside the row's delimiter set, escaping what is special in
+        # a (Rust regex) character class; no delimiters: the whole string when not empty
+        escaped = d.str.replace_all(r"([\\\[\]^&~-])", r"\$1")
+        pattern = (
+            pl.when(d == "")
+            .then(pl.lit("(?s).+"))
+            .otherwise(pl.concat_str([pl.lit("[^"), escaped, pl.lit("]+")]))
+        )
+        return s.str.extract_all(pattern)
     delims = c.const(node.args[1])
     if delims is None or delims is ...:
         return None
@@ -1205,19 +1269,22 @@ def _token(
     c: PolarsCompiler, node: ast.Function, args: Sequence[Lowered]
 ) -> tuple[pl.Expr, tuple[Mask, ...]]:
     s, occ = args[0].expr, args[2].expr
-    parts = _tokens(c, node, s)
+    parts = _tokens(c, node, s, args[1].expr)
     if parts is None:
         return pl.lit(None, dtype=pl.String), ()
     got = parts.list.get((occ - 1).clip(lower_bound=0), null_on_oob=True)
     value = pl.when(occ < 1).then(pl.lit("")).otherwise(got.fill_null(""))
-    return pl.when(s.is_null() | occ.is_null()).then(None).otherwise(value), ()
+    null = s.is_null() | occ.is_null()
+    if not _columns_free(node.args[1]):
+        null = null | parts.is_null()
+    return pl.when(null).then(None).otherwise(value), ()
 
 
 def _tokencount(
     c: PolarsCompiler, node: ast.Function, args: Sequence[Lowered]
 ) -> tuple[pl.Expr, tuple[Mask, ...]]:
     s = args[0].expr
-    parts = _tokens(c, node, s)
+    parts = _tokens(c, node, s, args[1].expr)
     if parts is None:
         return pl.lit(0, dtype=pl.Int32), ()
     return parts.list.len().fill_null(0).cast(pl.Int32), ()
