@@ -15,8 +15,19 @@ def corpus_packages() -> list[Path]:
     return sorted(CORPUS.rglob("*.dtsx")) if CORPUS.is_dir() else []
 
 
-def corpus_id(path: Path) -> str:
-    return f"{path.parent.name}/{path.name}"
+def corpus_id(path: Path | None) -> str:
+    return "corpus-absent" if path is None else f"{path.parent.name}/{path.name}"
+
+
+def corpus_params() -> list[Path | None]:
+    """Parameters for a test over every corpus package: ``[None]`` (skip) when it is absent."""
+    return list(corpus_packages()) or [None]
+
+
+def require(path: Path | None) -> Path:
+    if path is None:
+        pytest.skip(CORPUS_SKIP)
+    return path
 
 
 @pytest.fixture
