@@ -18,8 +18,8 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
-test-long: $(STAMP)
-	$(PY) -m pytest -m slow $(PYTEST_ARGS)
+test-long: $(STAMP)  # long tests (big data, crash loops); none is marked slow yet (exit 5 = none ran)
+	$(PY) -m pytest -m slow $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
