@@ -944,6 +944,26 @@ class ContainerBuilder(ExecutableBuilder):
             raise _error(f"{self.ref_id} already has an executable named {name!r}", self.ref_id)
         return f"{self.ref_id}\\{name}"
 
+    def _container(
+        self,
+        cls: type[_Ctr],
+        name: str,
+        stock: str,
+        description: str | None,
+        properties: dict[str, str] | None = None,
+    ) -> _Ctr:
+        """A new child container of SSIS type ``stock`` (``STOCK:SEQUENCE``...), not yet added."""
+        return cls(
+            self.package,
+            self,
+            name,
+            ref_id=self._child_ref(name),
+            creation_name=stock,
+            executable_type=stock,
+            description=_TASK_DESCRIPTIONS[stock] if description is None else description,
+            properties=properties or {"LocaleID": "-1"},
+        )
+
     def _add(self, exe: ExecutableBuilder, options: Mapping[str, Any]) -> None:
         if options:
             exe.set(**options)
@@ -1004,19 +1024,7 @@ class ContainerBuilder(ExecutableBuilder):
         self, name: str, *, description: str | None = None, **options: Any
     ) -> SequenceBuilder:
         """A Sequence container."""
-        ref = self._child_ref(name)
-        s = SequenceBuilder(
-            self.package,
-            self,
-            name,
-            ref_id=ref,
-            creation_name="STOCK:SEQUENCE",
-            executable_type="STOCK:SEQUENCE",
-            description=_TASK_DESCRIPTIONS["STOCK:SEQUENCE"]
-            if description is None
-            else description,
-            properties={"LocaleID": "-1"},
-        )
+        s = self._container(SequenceBuilder, name, "STOCK:SEQUENCE", description)
         self._add(s, options)
         return s
 
@@ -1031,7 +1039,6 @@ class ContainerBuilder(ExecutableBuilder):
         **options: Any,
     ) -> ForLoopBuilder:
         """A For Loop container with its InitExpression / EvalExpression / AssignExpression."""
-        ref = self._child_ref(name)
         props = {"LocaleID": "-1", "MaxConcurrent": "1"}
         if init:
             props["InitExpression"] = init
@@ -1039,16 +1046,7 @@ class ContainerBuilder(ExecutableBuilder):
             props["EvalExpression"] = eval
         if assign:
             props["AssignExpression"] = assign
-        f = ForLoopBuilder(
-            self.package,
-            self,
-            name,
-            ref_id=ref,
-            creation_name="STOCK:FORLOOP",
-            executable_type="STOCK:FORLOOP",
-            description=_TASK_DESCRIPTIONS["STOCK:FORLOOP"] if description is None else description,
-            properties=props,
-        )
+        f = self._container(ForLoopBuilder, name, "STOCK:FORLOOP", description, props)
         self._add(f, options)
         return f
 
@@ -1069,19 +1067,8 @@ class ContainerBuilder(ExecutableBuilder):
         enumerators take their ObjectData as ``payload``. ``mappings`` are
         ``(value index, "User::Variable")`` pairs; ``enumerator_expressions`` property
         expressions of the enumerator (``Directory``, ``FileSpec``...)."""
-        ref = self._child_ref(name)
-        f = ForEachLoopBuilder(
-            self.package,
-            self,
-            name,
-            ref_id=ref,
-            creation_name="STOCK:FOREACHLOOP",
-            executable_type="STOCK:FOREACHLOOP",
-            description=_TASK_DESCRIPTIONS["STOCK:FOREACHLOOP"]
-            if description is None
-            else description,
-            properties={"LocaleID": "-1"},
-        )
+        f = self._container(ForEachLoopBuilder, name, "STOCK:FOREACHLOOP", description)
+        ref = f.ref_id
         node = _payload(payload, ref)
         if node is None and settings is not None:
             if enumerator != "Microsoft.ForEachFileEnumerator":
@@ -1445,6 +1432,7 @@ class InputRef:
 
 Upstream: TypeAlias = "ComponentBuilder | OutputRef | tuple[ComponentBuilder, str]"
 _C = TypeVar("_C", bound="ComponentBuilder")
+_Ctr = TypeVar("_Ctr", bound="ContainerBuilder")
 
 
 class ComponentBuilder:

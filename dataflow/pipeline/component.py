@@ -145,6 +145,47 @@ class PipelineComponent:
             path=self.model.ref_id,
         )
 
+    def require_variable_property(self, label: str, hint: str) -> list[DataflowError]:
+        """Design-time check shared by components writing a variable (``VariableName``)."""
+        if (self.model.prop("VariableName") or "").strip():
+            return []
+        return [
+            ValidationError(
+                "DTS_E_INDIVIDUALVALIDATIONFAILED",
+                f"{label} {self.model.name!r} has no VariableName",
+                path=self.model.ref_id,
+                hint=hint,
+            )
+        ]
+
+    def resolve_variable_property(self, ctx: RunContext, hint: str) -> str:
+        """The qualified name of the variable ``VariableName`` names (coded error if unknown)."""
+        name = (self.model.prop("VariableName") or "").strip()
+        try:
+            return ctx.variables.resolve(name)
+        except ValidationError as exc:
+            raise ValidationError(
+                exc.code,
+                f"{exc.message} (VariableName of {self.model.name!r})",
+                path=self.model.ref_id,
+                hint=hint,
+            ) from None
+
+    def check_error_output(
+        self, redirects: bool, subject: str, expected: str
+    ) -> list[DataflowError]:
+        """A redirecting disposition needs an error output (``expected`` names SSIS's one)."""
+        if not redirects or self.error_output() is not None:
+            return []
+        return [
+            ValidationError(
+                "DTS_E_INDIVIDUALVALIDATIONFAILED",
+                f"{subject} redirects rows but the component has no error output",
+                path=self.model.ref_id,
+                hint=f"add the '{expected}', or change the disposition",
+            )
+        ]
+
     def error_output(self) -> Output | None:
         return next((o for o in self.model.outputs if o.is_error_output), None)
 

@@ -283,15 +283,7 @@ class CharacterMap(PipelineComponent):
         redirects = any(
             "RedirectRow" in (m.error_disposition, m.truncation_disposition) for m in items
         )
-        if redirects and self.error_output() is None:
-            problems.append(
-                ValidationError(
-                    "DTS_E_INDIVIDUALVALIDATIONFAILED",
-                    "a column redirects rows but the component has no error output",
-                    path=self.model.ref_id,
-                    hint="add the 'Character Map Error Output', or change the disposition",
-                )
-            )
+        problems += self.check_error_output(redirects, "a column", "Character Map Error Output")
         return items, problems
 
     def validate(self) -> list[DataflowError]:

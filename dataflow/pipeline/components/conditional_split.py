@@ -133,15 +133,9 @@ class ConditionalSplit(PipelineComponent):
                     hint="rows that match no condition need the 'Conditional Split Default Output'",
                 )
             )
-        if redirects and self.error_output() is None:
-            problems.append(
-                ValidationError(
-                    "DTS_E_INDIVIDUALVALIDATIONFAILED",
-                    "an output redirects rows but the component has no error output",
-                    path=self.model.ref_id,
-                    hint="add the 'Conditional Split Error Output', or change the disposition",
-                )
-            )
+        problems += self.check_error_output(
+            redirects, "an output", "Conditional Split Error Output"
+        )
         return problems
 
     # --- run time -------------------------------------------------------------------------

@@ -95,15 +95,7 @@ class DataConversion(PipelineComponent):
             "RedirectRow" in (c.column.error_row_disposition, c.column.truncation_row_disposition)
             for c in items
         )
-        if redirects and self.error_output() is None:
-            problems.append(
-                ValidationError(
-                    "DTS_E_INDIVIDUALVALIDATIONFAILED",
-                    "a column redirects rows but the component has no error output",
-                    path=self.model.ref_id,
-                    hint="add the 'Data Conversion Error Output', or change the disposition",
-                )
-            )
+        problems += self.check_error_output(redirects, "a column", "Data Conversion Error Output")
         return items, problems
 
     def validate(self) -> list[DataflowError]:

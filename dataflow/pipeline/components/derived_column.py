@@ -126,15 +126,7 @@ class DerivedColumn(PipelineComponent):
                 bad = check_fit(result, d.info.spec, f"derived column {d.info.name!r}", d.ref_id)
                 if bad is not None:
                     problems.append(bad)
-        if redirects and self.error_output() is None:
-            problems.append(
-                ValidationError(
-                    "DTS_E_INDIVIDUALVALIDATIONFAILED",
-                    "a column redirects rows but the component has no error output",
-                    path=self.model.ref_id,
-                    hint="add the 'Derived Column Error Output', or change the disposition",
-                )
-            )
+        problems += self.check_error_output(redirects, "a column", "Derived Column Error Output")
         return problems
 
     # --- run time -------------------------------------------------------------------------

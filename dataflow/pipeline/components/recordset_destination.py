@@ -37,29 +37,13 @@ class RecordsetDestination(PipelineComponent):
         self.variable = ""
 
     def validate(self) -> list[DataflowError]:
-        if not (self.model.prop("VariableName") or "").strip():
-            return [
-                ValidationError(
-                    "DTS_E_INDIVIDUALVALIDATIONFAILED",
-                    f"Recordset Destination {self.model.name!r} has no VariableName",
-                    path=self.model.ref_id,
-                    hint="name an Object variable, e.g. User::Rows",
-                )
-            ]
-        return []
+        return self.require_variable_property(
+            "Recordset Destination", "name an Object variable, e.g. User::Rows"
+        )
 
     def start(self, ctx: RunContext) -> None:
         super().start(ctx)
-        name = (self.model.prop("VariableName") or "").strip()
-        try:
-            self.variable = ctx.variables.resolve(name)
-        except ValidationError as exc:
-            raise ValidationError(
-                exc.code,
-                f"{exc.message} (VariableName of {self.model.name!r})",
-                path=self.model.ref_id,
-                hint="declare the variable with type Object",
-            ) from None
+        self.variable = self.resolve_variable_property(ctx, "declare the variable with type Object")
         vtype = ctx.variables.types().get(self.variable)
         if vtype != OBJECT_TYPE:
             raise ValidationError(

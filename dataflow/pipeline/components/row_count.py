@@ -27,29 +27,13 @@ class RowCount(PipelineComponent):
         self.variable = ""
 
     def validate(self) -> list[DataflowError]:
-        if not (self.model.prop("VariableName") or "").strip():
-            return [
-                ValidationError(
-                    "DTS_E_INDIVIDUALVALIDATIONFAILED",
-                    f"Row Count {self.model.name!r} has no VariableName",
-                    path=self.model.ref_id,
-                    hint="name an integer variable, e.g. User::RowCount",
-                )
-            ]
-        return []
+        return self.require_variable_property(
+            "Row Count", "name an integer variable, e.g. User::RowCount"
+        )
 
     def start(self, ctx: RunContext) -> None:
         super().start(ctx)
-        name = (self.model.prop("VariableName") or "").strip()
-        try:
-            self.variable = ctx.variables.resolve(name)
-        except ValidationError as exc:
-            raise ValidationError(
-                exc.code,
-                f"{exc.message} (VariableName of {self.model.name!r})",
-                path=self.model.ref_id,
-                hint="declare the variable (Int32 or Int64)",
-            ) from None
+        self.variable = self.resolve_variable_property(ctx, "declare the variable (Int32 or Int64)")
         vtype = ctx.variables.types().get(self.variable)
         if vtype not in _NUMERIC:
             raise ValidationError(
